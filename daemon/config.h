@@ -1,0 +1,105 @@
+// workers.toml as plain, validated values. Loading has no side effects
+// beyond reading the file and resolving user and group names.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace workerd {
+
+using Duration = std::chrono::milliseconds;
+
+// Limits on what a configuration may ask for.
+inline constexpr int kMaxPrograms = 256;
+inline constexpr int kMaxWorkersPerProgram = 1024;
+
+enum class RestartPolicy { kAlways, kOnFailure, kNever };
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+
+struct Backoff {
+  Duration initial{100};
+  Duration max{30000};
+};
+
+struct CrashLimit {
+  int restarts = 5;  // this many restarts ...
+  Duration within{60000};  // ... within this window make the slot fatal
+};
+
+// Where something was written in workers.toml (1-based; 0 when unknown).
+struct SourcePosition {
+  int line = 0;
+  int column = 0;
+};
+
+struct ProgramSpec {
+  std::string name;
+  // Unexpanded: "{instance}" and "{program}" are replaced per worker.
+  std::vector<std::string> command;
+  int workers = 1;
+  std::string directory;  // empty: workerd's own working directory
+  // In the order written; values unexpanded like the command.
+  std::vector<std::pair<std::string, std::string>> env;
+  std::optional<uid_t> uid;  // from `user`, resolved at load
+  std::optional<gid_t> gid;  // from `group`, or the user's primary group
+  std::string user;          // as written, for messages; empty when unset
+  RestartPolicy restart = RestartPolicy::kAlways;
+  Duration start_period{1000};
+  int stop_signal = 15;  // SIGTERM
+  Duration stop_timeout{10000};
+  Backoff backoff;
+  CrashLimit crash_limit;
+  bool autostart = true;
+  SourcePosition position;  // of the [program.NAME] header
+
+  bool operator==(const ProgramSpec&) const = default;
+};
+
+struct DaemonSpec {
+  // Empty: proto's DefaultControlSocketPath().
+  std::string control_socket;
+  unsigned control_mode = 0660;
+  std::string control_group;               // empty: none
+  std::optional<gid_t> control_group_gid;  // resolved at load
+  Duration shutdown_timeout{30000};
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+struct Config {
+  std::string path;  // the file it was read from, as given
+  DaemonSpec daemon;
+  std::vector<ProgramSpec> programs;  // in the order of the file
+
+  const ProgramSpec* FindProgram(std::string_view name) const;
+};
+
+struct ConfigError {
+  std::string file;
+  SourcePosition position;
+  std::string message;  // a sentence without the position
+
+  // "workers.toml:12:3: unknown key `stop_timout` in [program.web] (did you
+  // mean `stop_timeout`?)"; the position is left out when unknown.
+  std::string ToString() const;
+};
+
+// Every error found, not just the first; `config` is set only when there
+// are none.
+struct ConfigLoad {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+};
+
+ConfigLoad LoadConfigFile(const std::string& path);
+// `file_name` is used in messages and stored as Config::path.
+ConfigLoad ParseConfig(std::string_view text, const std::string& file_name);
+
+std::string_view RestartPolicyName(RestartPolicy policy);
+
+}  // namespace workerd
