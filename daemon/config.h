@@ -5,19 +5,26 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-namespace workerd {
+#include "daemon/duration.h"  // Duration, and how durations are written
 
-using Duration = std::chrono::milliseconds;
+namespace workerd {
 
 // Limits on what a configuration may ask for.
 inline constexpr int kMaxPrograms = 256;
 inline constexpr int kMaxWorkersPerProgram = 1024;
+// Program names appear in every log line and status row.
+inline constexpr int kMaxProgramNameLength = 64;
+// The supervisor remembers this many restart times per slot.
+inline constexpr int kMaxCrashLimitRestarts = 1000;
+// A configuration is read whole into memory.
+inline constexpr std::size_t kMaxConfigFileBytes = 1 << 20;
 
 enum class RestartPolicy { kAlways, kOnFailure, kNever };
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
@@ -84,8 +91,9 @@ struct ConfigError {
   SourcePosition position;
   std::string message;  // a sentence without the position
 
-  // "workers.toml:12:3: unknown key `stop_timout` in [program.web] (did you
-  // mean `stop_timeout`?)"; the position is left out when unknown.
+  // `workers.toml:12:3: unknown key "stop_timout" in [program.web] (did you
+  // mean "stop_timeout"?)`; the position is left out when unknown:
+  // `workers.toml: cannot read: No such file or directory`.
   std::string ToString() const;
 };
 
@@ -100,6 +108,7 @@ ConfigLoad LoadConfigFile(const std::string& path);
 // `file_name` is used in messages and stored as Config::path.
 ConfigLoad ParseConfig(std::string_view text, const std::string& file_name);
 
-std::string_view RestartPolicyName(RestartPolicy policy);
+std::string_view RestartPolicyName(RestartPolicy policy);  // "on-failure"
+std::string_view LogLevelName(LogLevel level);              // "warn"
 
 }  // namespace workerd

@@ -1,0 +1,104 @@
+// workerctl: the command line. Parsing only; the work is in workerctl_core
+// (invocation, run, render) so that the tests can link it.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ctl/invocation.h"
+#include "ctl/run.h"
+#include "proto/exit_codes.h"
+
+namespace {
+
+constexpr const char* kTargetFooter =
+    "TARGET is a program (web) or one instance of it (web:2); no TARGET\n"
+    "means every program.";
+
+constexpr const char* kFooter =
+    "TARGET is a program (web) or one instance of it (web:2); no TARGET\n"
+    "means every program. The options above may also follow the subcommand.\n"
+    "\n"
+    "Exit status: 0 done, 1 workerd refused or failed the command, 2 usage\n"
+    "error, 3 workerd is not running, 4 permission denied, 5 broken answer\n"
+    "or connection lost.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using workerd::ctl::Invocation;
+  CLI::App app{"Control a running workerd.", "workerctl"};
+  // Before any subcommand exists: global options are then also accepted
+  // after the subcommand (`workerctl status --json`).
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.footer(kFooter);
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "workerctl: " + std::string(e.what()) +
+           "\nRun 'workerctl --help' for more information.\n";
+  });
+
+  Invocation invocation;
+  std::string socket;
+  CLI::Option* socket_option = app.add_option(
+      "-s,--socket", socket,
+      "Control socket of workerd (default: $WORKERD_SOCKET, else the "
+      "default path of workerd)");
+  socket_option->type_name("PATH");
+  app.add_flag("--json", invocation.json,
+               "Print workerd's answer as JSON instead of text");
+  app.add_flag("--no-wait", invocation.no_wait,
+               "start/stop/restart/scale: answer at once instead of waiting "
+               "for the workers to settle");
+
+  struct Command {
+    const char* name;
+    const char* help;
+    const char* operands;  // nullptr: none
+    const char* operands_help;
+    const char* footer;
+  };
+  const Command commands[] = {
+      {"status", "Show every worker, or those of the TARGETs", "TARGET",
+       "Programs or instances to show", kTargetFooter},
+      {"start", "Start stopped, exited or fatal workers", "TARGET",
+       "Programs or instances to start", kTargetFooter},
+      {"stop", "Stop workers", "TARGET", "Programs or instances to stop", kTargetFooter},
+      {"restart", "Stop workers and start them again", "TARGET",
+       "Programs or instances to restart", kTargetFooter},
+      {"scale", "Change the number of workers of programs", "NAME=N",
+       "Program and the number of workers it should have",
+       "Example: workerctl scale web=8 jobs=0"},
+      {"shutdown", "Stop every worker, then workerd itself", nullptr, nullptr,
+       ""},
+      {"version", "Print workerctl's and workerd's versions", nullptr,
+       nullptr, ""},
+  };
+  for (const Command& command : commands) {
+    CLI::App* sub = app.add_subcommand(command.name, command.help);
+    sub->footer(command.footer);
+    if (command.operands != nullptr) {
+      // Plain strings: NAME=N and targets are validated by BuildRequest,
+      // which names the bad argument.
+      CLI::Option* operands = sub->add_option(
+          command.operands, invocation.operands, command.operands_help);
+      operands->type_name("");
+      if (std::string(command.name) == "scale") operands->required();
+    }
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; CLI11's own failure codes (104-114) are usage errors.
+    const int code = app.exit(e);
+    return code == 0 ? workerd::proto::kCtlOk : workerd::proto::kCtlUsage;
+  }
+
+  invocation.command = app.get_subcommands().front()->get_name();
+  if (socket_option->count() > 0) invocation.socket = socket;
+  const std::string socket_path = workerd::ctl::ResolveSocketPath(
+      invocation.socket, std::getenv("WORKERD_SOCKET"));
+  return workerd::ctl::Run(invocation, socket_path, std::cout, std::cerr);
+}

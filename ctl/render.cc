@@ -1,0 +1,253 @@
+#include "ctl/render.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "proto/version.h"
+
+namespace workerd::ctl {
+namespace {
+
+using proto::Json;
+
+constexpr std::string_view kGap = "  ";
+
+// Lenient field access: a daemon newer than us may send other shapes.
+const Json* Field(const Json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::optional<std::int64_t> IntField(const Json& object, const char* key) {
+  const Json* value = Field(object, key);
+  if (value == nullptr || !value->is_number_integer()) return std::nullopt;
+  return value->get<std::int64_t>();
+}
+
+std::string StringField(const Json& object, const char* key) {
+  const Json* value = Field(object, key);
+  if (value == nullptr || !value->is_string()) return "";
+  return value->get<std::string>();
+}
+
+const Json& ArrayField(const Json& object, const char* key) {
+  static const Json kEmpty = Json::array();
+  const Json* value = Field(object, key);
+  return value != nullptr && value->is_array() ? *value : kEmpty;
+}
+
+// Text from the daemon can come from a worker (STATUS=..., exec errors):
+// keep each row on one line.
+std::string OneLine(std::string text) {
+  for (char& c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = ' ';
+  }
+  return text;
+}
+
+// Columns are aligned by characters, not bytes, so that a UTF-8 message or
+// program name does not shift the rows after it.
+std::size_t DisplayWidth(std::string_view text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      }));
+}
+
+std::string OrDash(std::string text) { return text.empty() ? "-" : text; }
+
+std::string OrDash(std::optional<std::int64_t> value) {
+  return value ? std::to_string(*value) : "-";
+}
+
+// Rows of cells, printed with each column as wide as its widest cell and
+// two spaces between columns. A row with `spans` set has two cells: the
+// first column and a text that runs on from the second column regardless of
+// the widths after it.
+struct Row {
+  std::vector<std::string> cells;
+  bool spans = false;
+};
+
+std::string Table(const std::vector<Row>& rows) {
+  std::vector<std::size_t> widths;
+  for (const Row& row : rows) {
+    const std::size_t counted = row.spans ? 1 : row.cells.size();
+    if (widths.size() < counted) widths.resize(counted, 0);
+    for (std::size_t i = 0; i < counted; ++i) {
+      widths[i] = std::max(widths[i], DisplayWidth(row.cells[i]));
+    }
+  }
+  std::string out;
+  for (const Row& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.cells.size(); ++i) {
+      if (i > 0) line += kGap;
+      line += row.cells[i];
+      if (i < widths.size() && !(row.spans && i > 0)) {
+        line.append(widths[i] - DisplayWidth(row.cells[i]), ' ');
+      }
+    }
+    // Empty trailing cells (no message) and padding leave blanks at the end.
+    line.erase(line.find_last_not_of(' ') + 1);
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string WorkerName(const Json& worker, const std::string& program) {
+  std::string name = StringField(worker, "program");
+  if (name.empty()) name = program;
+  if (name.empty()) name = "?";
+  if (const auto instance = IntField(worker, "instance")) {
+    name += ":" + std::to_string(*instance);
+  }
+  return OneLine(std::move(name));
+}
+
+std::string LastExitText(const Json& worker) {
+  const Json* last_exit = Field(worker, "last_exit");
+  return last_exit != nullptr ? OneLine(StringField(*last_exit, "text")) : "";
+}
+
+std::string Plural(std::int64_t n, std::string_view noun) {
+  std::string text = std::to_string(n) + " ";
+  text += noun;
+  if (n != 1) text += 's';
+  return text;
+}
+
+}  // namespace
+
+std::string FormatDuration(std::int64_t ms) {
+  const std::int64_t seconds = std::max<std::int64_t>(ms, 0) / 1000;
+  auto two_digits = [](std::int64_t n) {
+    return (n < 10 ? "0" : "") + std::to_string(n);
+  };
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  if (seconds < 3600) {
+    return std::to_string(seconds / 60) + "m" + two_digits(seconds % 60) + "s";
+  }
+  if (seconds < 86400) {
+    return std::to_string(seconds / 3600) + "h" +
+           two_digits(seconds % 3600 / 60) + "m";
+  }
+  return std::to_string(seconds / 86400) + "d" +
+         std::to_string(seconds % 86400 / 3600) + "h";
+}
+
+std::string RenderStatus(const Json& result) {
+  const Json& programs = ArrayField(result, "programs");
+  if (programs.empty()) return "no programs configured\n";
+
+  bool any_message = false;
+  for (const Json& program : programs) {
+    for (const Json& worker : ArrayField(program, "instances")) {
+      any_message = any_message || !StringField(worker, "message").empty();
+    }
+  }
+
+  std::vector<Row> rows;
+  Row header{{"NAME", "PID", "STATE", "UPTIME", "RESTARTS", "LAST EXIT"}};
+  if (any_message) header.cells.push_back("MESSAGE");
+  rows.push_back(std::move(header));
+  for (const Json& program : programs) {
+    const std::string name = StringField(program, "name");
+    const Json& workers = ArrayField(program, "instances");
+    if (workers.empty()) {
+      rows.push_back(Row{{OneLine(OrDash(name)), "(no workers)"}, true});
+      continue;
+    }
+    for (const Json& worker : workers) {
+      const auto uptime = IntField(worker, "uptime_ms");
+      Row row{{WorkerName(worker, name), OrDash(IntField(worker, "pid")),
+               OrDash(OneLine(StringField(worker, "state"))),
+               uptime ? FormatDuration(*uptime) : "-",
+               OrDash(IntField(worker, "restarts")),
+               OrDash(LastExitText(worker))}};
+      if (any_message) {
+        row.cells.push_back(OneLine(StringField(worker, "message")));
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  return Table(rows);
+}
+
+std::string RenderWorkers(const Json& result) {
+  const Json& workers = ArrayField(result, "workers");
+  if (workers.empty()) return "no workers\n";
+  std::vector<Row> rows;
+  for (const Json& worker : workers) {
+    std::string detail;
+    if (const auto pid = IntField(worker, "pid")) {
+      detail = "pid " + std::to_string(*pid);
+    } else {
+      // No process: say why, in the daemon's words.
+      const std::string message = OneLine(StringField(worker, "message"));
+      const std::string last_exit = LastExitText(worker);
+      detail = message;
+      if (!last_exit.empty() && last_exit != message) {
+        if (!detail.empty()) detail += "; ";
+        detail += last_exit;
+      }
+    }
+    rows.push_back(Row{{WorkerName(worker, ""),
+                        OrDash(OneLine(StringField(worker, "state"))),
+                        std::move(detail)}});
+  }
+  return Table(rows);
+}
+
+std::string RenderScale(const Json& result) {
+  const Json& programs = ArrayField(result, "programs");
+  if (programs.empty()) return "nothing to scale\n";
+  std::vector<Row> rows;
+  for (const Json& program : programs) {
+    const auto from = IntField(program, "from");
+    const auto to = IntField(program, "to");
+    std::string change = from && to && *from == *to
+                             ? std::to_string(*to) + " (unchanged)"
+                             : OrDash(from) + " -> " + OrDash(to);
+    rows.push_back(Row{{OneLine(OrDash(StringField(program, "name"))),
+                        std::move(change)}});
+  }
+  return Table(rows);
+}
+
+std::string RenderShutdown(const Json& result) {
+  const auto stopped = IntField(result, "stopped");
+  if (!stopped) return "workerd is exiting\n";
+  return "stopped " + Plural(*stopped, "worker") + "; workerd is exiting\n";
+}
+
+std::string RenderVersion(const std::optional<Json>& daemon_result) {
+  std::string out = "workerctl ";
+  out += proto::Version();
+  out += " (protocol " + std::to_string(proto::kProtocolVersion) + ")\n";
+  if (daemon_result) {
+    out += "workerd   " + OrDash(OneLine(StringField(*daemon_result, "version")));
+    if (const auto protocol = IntField(*daemon_result, "protocol")) {
+      out += " (protocol " + std::to_string(*protocol) + ")";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+Json VersionJson(const std::optional<Json>& daemon_result) {
+  Json json = Json::object();
+  json["workerctl"] = {{"version", proto::Version()},
+                       {"protocol", proto::kProtocolVersion}};
+  json["workerd"] = daemon_result ? *daemon_result : Json(nullptr);
+  return json;
+}
+
+}  // namespace workerd::ctl

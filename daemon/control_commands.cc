@@ -1,0 +1,393 @@
+#include "daemon/control_commands.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <optional>
+#include <variant>
+
+#include "daemon/suggest.h"
+#include "proto/target.h"
+#include "proto/version.h"
+
+namespace workerd {
+namespace {
+
+using proto::Json;
+namespace error_code = proto::error_code;
+
+int64_t Milliseconds(Duration d) { return d.count(); }
+
+Json ExitJson(const std::optional<ExitStatus>& exit) {
+  if (!exit) return nullptr;
+  Json json = {{"code", nullptr}, {"signal", nullptr}, {"text", exit->Describe()}};
+  if (exit->kind == ExitStatus::Kind::kExited) json["code"] = exit->code;
+  if (exit->kind == ExitStatus::Kind::kKilled) json["signal"] = exit->signal;
+  return json;
+}
+
+Json WorkerJson(const Worker& worker, TimePoint now) {
+  auto since = [&](TimePoint t) {
+    return Milliseconds(std::chrono::duration_cast<Duration>(now - t));
+  };
+  Json json = {
+      {"program", worker.spec().name},
+      {"instance", worker.instance()},
+      {"state", std::string(WorkerStateName(worker.state()))},
+      {"pid", nullptr},
+      {"uptime_ms", nullptr},
+      {"state_ms", since(worker.state_since())},
+      {"restarts", worker.restarts()},
+      {"last_exit", ExitJson(worker.last_exit())},
+      {"message", worker.message()},
+  };
+  if (worker.HasProcess()) {
+    json["pid"] = worker.pid();
+    json["uptime_ms"] = since(*worker.process_started());
+  }
+  return json;
+}
+
+// `wait` defaults to true; anything but a boolean is refused.
+std::variant<bool, proto::Error> WaitArgument(const Json& args) {
+  if (!args.contains("wait")) return true;
+  if (!args["wait"].is_boolean()) {
+    return proto::Error{error_code::kInvalidArgument,
+                        "\"wait\" must be true or false"};
+  }
+  return args["wait"].get<bool>();
+}
+
+}  // namespace
+
+void ControlCommands::Handle(const proto::Request& request, Reply reply) {
+  using Method = void (ControlCommands::*)(const proto::Request&, Reply&);
+  static const std::pair<const char*, Method> kCommands[] = {
+      {"version", &ControlCommands::Version},
+      {"status", &ControlCommands::Status},
+      {"start", &ControlCommands::Start},
+      {"stop", &ControlCommands::Stop},
+      {"restart", &ControlCommands::Restart},
+      {"scale", &ControlCommands::Scale},
+      {"shutdown", &ControlCommands::Shutdown},
+  };
+  for (const auto& [name, method] : kCommands) {
+    if (request.command != name) continue;
+    bool read_only = request.command == "version" ||
+                     request.command == "status";
+    if (supervisor_.shutting_down() && !read_only) {
+      reply(proto::Response::Failure(
+          request.id, {error_code::kShuttingDown,
+                       "workerd is shutting down and takes no new work"}));
+      return;
+    }
+    (this->*method)(request, reply);
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, method] : kCommands) names.emplace_back(name);
+  std::string message = fmt::format("unknown command \"{}\"", request.command);
+  if (auto guess = Suggest(request.command, names)) {
+    message += fmt::format(" (did you mean \"{}\"?)", *guess);
+  }
+  reply(proto::Response::Failure(request.id,
+                                 {error_code::kUnknownCommand, message}));
+}
+
+const Worker* ControlCommands::Find(const WorkerRef& ref) const {
+  Program* program = supervisor_.FindProgram(ref.program);
+  return program ? program->FindWorker(ref.instance) : nullptr;
+}
+
+Json ControlCommands::WorkersJson(const std::vector<WorkerRef>& refs) const {
+  Json workers = Json::array();
+  TimePoint now = supervisor_.loop().Now();
+  for (const WorkerRef& ref : refs) {
+    if (const Worker* worker = Find(ref)) {
+      workers.push_back(WorkerJson(*worker, now));
+    }
+  }
+  return workers;
+}
+
+namespace {
+
+struct ResolvedTarget {
+  Program* program;
+  std::optional<int> instance;
+};
+
+std::variant<std::vector<ResolvedTarget>, proto::Error> ResolveTargets(
+    const Supervisor& supervisor, const Json& args) {
+  std::vector<ResolvedTarget> resolved;
+  if (!args.contains("targets") || args["targets"].empty()) {
+    for (const auto& program : supervisor.programs()) {
+      resolved.push_back({program.get(), std::nullopt});
+    }
+    return resolved;
+  }
+  const Json& targets = args["targets"];
+  if (!targets.is_array()) {
+    return proto::Error{error_code::kInvalidArgument,
+                        "\"targets\" must be a list of strings"};
+  }
+  std::vector<std::string> names;
+  for (const auto& program : supervisor.programs()) {
+    names.push_back(program->name());
+  }
+  for (const Json& item : targets) {
+    if (!item.is_string()) {
+      return proto::Error{error_code::kInvalidArgument,
+                          "\"targets\" must be a list of strings"};
+    }
+    auto parsed = proto::ParseTarget(item.get<std::string>());
+    if (auto* error = std::get_if<std::string>(&parsed)) {
+      return proto::Error{error_code::kInvalidArgument, *error};
+    }
+    auto& target = std::get<proto::Target>(parsed);
+    Program* program = supervisor.FindProgram(target.program);
+    if (program == nullptr) {
+      std::string message =
+          fmt::format("no program named \"{}\"", target.program);
+      if (auto guess = Suggest(target.program, names)) {
+        message += fmt::format(" (did you mean \"{}\"?)", *guess);
+      }
+      return proto::Error{error_code::kUnknownTarget, message};
+    }
+    if (target.instance && *target.instance >= program->wanted()) {
+      return proto::Error{
+          error_code::kUnknownTarget,
+          fmt::format("{} has {} workers, numbered from 0: there is no {}",
+                      program->name(), program->wanted(),
+                      proto::FormatTarget(target))};
+    }
+    resolved.push_back({program, target.instance});
+  }
+  return resolved;
+}
+
+}  // namespace
+
+void ControlCommands::Version(const proto::Request& request, Reply& reply) {
+  reply(proto::Response::Success(
+      request.id, {{"version", proto::Version()},
+                   {"protocol", proto::kProtocolVersion}}));
+}
+
+void ControlCommands::Status(const proto::Request& request, Reply& reply) {
+  auto resolved = ResolveTargets(supervisor_, request.args);
+  if (auto* error = std::get_if<proto::Error>(&resolved)) {
+    reply(proto::Response::Failure(request.id, *error));
+    return;
+  }
+  TimePoint now = supervisor_.loop().Now();
+  Json programs = Json::array();
+  for (const ResolvedTarget& target :
+       std::get<std::vector<ResolvedTarget>>(resolved)) {
+    Json instances = Json::array();
+    for (const auto& worker : target.program->workers()) {
+      if (target.instance && worker->instance() != *target.instance) continue;
+      instances.push_back(WorkerJson(*worker, now));
+    }
+    programs.push_back({{"name", target.program->name()},
+                        {"workers", target.program->wanted()},
+                        {"instances", std::move(instances)}});
+  }
+  reply(proto::Response::Success(request.id, {{"programs", programs}}));
+}
+
+void ControlCommands::Start(const proto::Request& request, Reply& reply) {
+  ActOnTargets(request, reply, &Program::Start, &Worker::Start,
+               /*must_be_ready=*/true);
+}
+
+void ControlCommands::Stop(const proto::Request& request, Reply& reply) {
+  ActOnTargets(request, reply, &Program::Stop, &Worker::Stop,
+               /*must_be_ready=*/false);
+}
+
+void ControlCommands::Restart(const proto::Request& request, Reply& reply) {
+  ActOnTargets(request, reply, &Program::Restart, &Worker::Restart,
+               /*must_be_ready=*/true);
+}
+
+void ControlCommands::ActOnTargets(const proto::Request& request, Reply& reply,
+                                   void (Program::*program_action)(),
+                                   void (Worker::*worker_action)(),
+                                   bool must_be_ready) {
+  auto resolved = ResolveTargets(supervisor_, request.args);
+  if (auto* error = std::get_if<proto::Error>(&resolved)) {
+    reply(proto::Response::Failure(request.id, *error));
+    return;
+  }
+  auto wait = WaitArgument(request.args);
+  if (auto* error = std::get_if<proto::Error>(&wait)) {
+    reply(proto::Response::Failure(request.id, *error));
+    return;
+  }
+  std::vector<WorkerRef> refs;
+  for (const ResolvedTarget& target :
+       std::get<std::vector<ResolvedTarget>>(resolved)) {
+    if (target.instance) {
+      (target.program->FindWorker(*target.instance)->*worker_action)();
+      refs.push_back({target.program->name(), *target.instance});
+      continue;
+    }
+    (target.program->*program_action)();
+    for (int i = 0; i < target.program->wanted(); ++i) {
+      refs.push_back({target.program->name(), i});
+    }
+  }
+  AnswerWhenSettled(request, std::move(reply), std::move(refs),
+                    must_be_ready);
+}
+
+void ControlCommands::AnswerWhenSettled(const proto::Request& request,
+                                        Reply reply,
+                                        std::vector<WorkerRef> refs,
+                                        bool must_be_ready) {
+  auto answer = [this, id = request.id, reply, refs, must_be_ready] {
+    std::vector<std::string> failures;
+    for (const WorkerRef& ref : refs) {
+      const Worker* worker = Find(ref);
+      if (worker == nullptr) continue;
+      bool failed = must_be_ready ? worker->state() != WorkerState::kReady
+                                  : worker->state() == WorkerState::kFatal;
+      if (failed) {
+        failures.push_back(fmt::format("{} is {}: {}", worker->label(),
+                                       WorkerStateName(worker->state()),
+                                       worker->message()));
+      }
+    }
+    Json result = {{"workers", WorkersJson(refs)}};
+    if (failures.empty()) {
+      reply(proto::Response::Success(id, std::move(result)));
+      return;
+    }
+    std::string message = failures.front();
+    if (failures.size() > 1) {
+      message += fmt::format(" (and {} more)", failures.size() - 1);
+    }
+    reply(proto::Response::Failure(id, {error_code::kFailed, message},
+                                   std::move(result)));
+  };
+  auto wait = WaitArgument(request.args);
+  if (!std::get<bool>(wait)) {
+    reply(proto::Response::Success(request.id,
+                                   {{"workers", WorkersJson(refs)}}));
+    return;
+  }
+  supervisor_.WhenSettled(
+      [this, refs] {
+        for (const WorkerRef& ref : refs) {
+          const Worker* worker = Find(ref);
+          if (worker != nullptr && !worker->Settled()) return false;
+        }
+        return true;
+      },
+      std::move(answer));
+}
+
+void ControlCommands::Scale(const proto::Request& request, Reply& reply) {
+  const Json& wanted = request.args.contains("workers")
+                           ? request.args["workers"]
+                           : Json(nullptr);
+  auto invalid = [&](std::string message) {
+    reply(proto::Response::Failure(
+        request.id, {error_code::kInvalidArgument, std::move(message)}));
+  };
+  if (!wanted.is_object() || wanted.empty()) {
+    return invalid(
+        "\"workers\" must be an object from program name to a number of "
+        "workers, e.g. {\"web\": 8}");
+  }
+  auto wait = WaitArgument(request.args);
+  if (auto* error = std::get_if<proto::Error>(&wait)) {
+    reply(proto::Response::Failure(request.id, *error));
+    return;
+  }
+  std::vector<std::pair<Program*, int>> changes;
+  std::vector<std::string> names;
+  for (const auto& program : supervisor_.programs()) {
+    names.push_back(program->name());
+  }
+  for (const auto& [name, count] : wanted.items()) {
+    Program* program = supervisor_.FindProgram(name);
+    if (program == nullptr) {
+      std::string message = fmt::format("no program named \"{}\"", name);
+      if (auto guess = Suggest(name, names)) {
+        message += fmt::format(" (did you mean \"{}\"?)", *guess);
+      }
+      reply(proto::Response::Failure(
+          request.id, {error_code::kUnknownTarget, message}));
+      return;
+    }
+    if (!count.is_number_integer() || count.get<int64_t>() < 0 ||
+        count.get<int64_t>() > kMaxWorkersPerProgram) {
+      return invalid(fmt::format(
+          "the number of workers for {} must be an integer from 0 to {}",
+          name, kMaxWorkersPerProgram));
+    }
+    changes.emplace_back(program, count.get<int>());
+  }
+
+  Json programs = Json::array();
+  std::vector<WorkerRef> refs;
+  for (auto [program, count] : changes) {
+    programs.push_back(
+        {{"name", program->name()}, {"from", program->wanted()}, {"to", count}});
+    program->Scale(count);
+    for (const auto& worker : program->workers()) {
+      refs.push_back({program->name(), worker->instance()});
+    }
+  }
+  if (!std::get<bool>(wait)) {
+    reply(proto::Response::Success(request.id, {{"programs", programs}}));
+    return;
+  }
+  supervisor_.WhenSettled(
+      [this, changes] {
+        for (auto [program, count] : changes) {
+          if (static_cast<int>(program->workers().size()) != program->wanted())
+            return false;
+          for (const auto& worker : program->workers()) {
+            if (!worker->Settled()) return false;
+          }
+        }
+        return true;
+      },
+      [this, id = request.id, reply, changes, programs] {
+        std::vector<std::string> failures;
+        for (auto [program, count] : changes) {
+          for (const auto& worker : program->workers()) {
+            if (worker->state() == WorkerState::kFatal ||
+                worker->state() == WorkerState::kExited) {
+              failures.push_back(fmt::format("{} is {}: {}", worker->label(),
+                                             WorkerStateName(worker->state()),
+                                             worker->message()));
+            }
+          }
+        }
+        Json result = {{"programs", programs}};
+        if (failures.empty()) {
+          reply(proto::Response::Success(id, std::move(result)));
+        } else {
+          reply(proto::Response::Failure(
+              id, {error_code::kFailed, failures.front()}, std::move(result)));
+        }
+      });
+}
+
+void ControlCommands::Shutdown(const proto::Request& request, Reply& reply) {
+  int running = 0;
+  for (const auto& program : supervisor_.programs()) {
+    for (const auto& worker : program->workers()) {
+      if (worker->HasProcess()) ++running;
+    }
+  }
+  supervisor_.Shutdown([id = request.id, reply, running] {
+    reply(proto::Response::Success(id, {{"stopped", running}}));
+  });
+}
+
+}  // namespace workerd

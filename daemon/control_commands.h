@@ -1,0 +1,44 @@
+// The control protocol's commands (proto/PROTOCOL.md), carried out on the
+// supervisor. Arguments are checked completely before anything changes.
+#pragma once
+
+#include "daemon/control_server.h"
+#include "daemon/supervisor.h"
+
+namespace workerd {
+
+class ControlCommands : public RequestHandler {
+ public:
+  explicit ControlCommands(Supervisor& supervisor) : supervisor_(supervisor) {}
+
+  void Handle(const proto::Request& request, Reply reply) override;
+
+ private:
+  struct WorkerRef {
+    std::string program;
+    int instance;
+  };
+
+  void Version(const proto::Request& request, Reply& reply);
+  void Status(const proto::Request& request, Reply& reply);
+  void Start(const proto::Request& request, Reply& reply);
+  void Stop(const proto::Request& request, Reply& reply);
+  void Restart(const proto::Request& request, Reply& reply);
+  void Scale(const proto::Request& request, Reply& reply);
+  void Shutdown(const proto::Request& request, Reply& reply);
+
+  // start, stop and restart: act on each target, then answer.
+  void ActOnTargets(const proto::Request& request, Reply& reply,
+                    void (Program::*program_action)(),
+                    void (Worker::*worker_action)(), bool must_be_ready);
+  // Answers with the workers once they have settled (or at once without
+  // `wait`); with `must_be_ready`, fails unless each of them is ready.
+  void AnswerWhenSettled(const proto::Request& request, Reply reply,
+                         std::vector<WorkerRef> workers, bool must_be_ready);
+  proto::Json WorkersJson(const std::vector<WorkerRef>& workers) const;
+  const Worker* Find(const WorkerRef& ref) const;
+
+  Supervisor& supervisor_;
+};
+
+}  // namespace workerd

@@ -1,0 +1,51 @@
+#include "daemon/logging.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace workerd {
+
+void SetUpLogging() {
+  std::shared_ptr<spdlog::logger> logger;
+  // JOURNAL_STREAM says our stderr already goes to the journal; logging
+  // natively keeps each message's priority. Elsewhere the journal sink
+  // would drop messages silently, so stderr it is.
+  if (std::getenv("JOURNAL_STREAM") != nullptr) {
+    logger = std::make_shared<spdlog::logger>(
+        "workerd", std::make_shared<spdlog::sinks::systemd_sink_mt>("workerd"));
+    logger->set_pattern("%v");
+  } else {
+    logger = std::make_shared<spdlog::logger>(
+        "workerd", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  }
+  // Every line is written as it happens: a crash loses nothing.
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+void SetLogLevel(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      spdlog::set_level(spdlog::level::trace);
+      return;
+    case LogLevel::kDebug:
+      spdlog::set_level(spdlog::level::debug);
+      return;
+    case LogLevel::kInfo:
+      spdlog::set_level(spdlog::level::info);
+      return;
+    case LogLevel::kWarn:
+      spdlog::set_level(spdlog::level::warn);
+      return;
+    case LogLevel::kError:
+      spdlog::set_level(spdlog::level::err);
+      return;
+  }
+}
+
+}  // namespace workerd

@@ -1,0 +1,135 @@
+// workerd: reads workers.toml, starts the programs' workers and supervises
+// them until told to stop. See workerd(8).
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "daemon/config.h"
+#include "daemon/control_commands.h"
+#include "daemon/control_server.h"
+#include "daemon/event_loop.h"
+#include "daemon/logging.h"
+#include "daemon/orphan_reaper.h"
+#include "daemon/spawner.h"
+#include "daemon/supervisor.h"
+#include "daemon/unix_socket.h"
+#include "daemon/worker_launch.h"
+#include "proto/default_socket.h"
+#include "proto/exit_codes.h"
+#include "proto/version.h"
+
+extern char** environ;
+
+namespace workerd {
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/workerd/workers.toml";
+
+// One pidfd per worker plus its pipes: the default soft limit of 1024 is
+// too low for a large pool.
+void RaiseOpenFileLimit() {
+  rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+      limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+int CountWorkers(const Config& config) {
+  int workers = 0;
+  for (const ProgramSpec& program : config.programs) workers += program.workers;
+  return workers;
+}
+
+int Run(const std::string& config_path, bool check_only) {
+  ConfigLoad load = LoadConfigFile(config_path);
+  if (!load.config) {
+    for (const ConfigError& error : load.errors) {
+      std::fprintf(stderr, "%s\n", error.ToString().c_str());
+    }
+    std::fprintf(stderr, "workerd: %s is not valid; nothing was started\n",
+                 config_path.c_str());
+    return proto::kDaemonConfigInvalid;
+  }
+  Config& config = *load.config;
+  if (check_only) {
+    std::printf("%s: valid (%zu programs, %d workers)\n", config_path.c_str(),
+                config.programs.size(), CountWorkers(config));
+    return proto::kDaemonOk;
+  }
+  SetLogLevel(config.daemon.log_level);
+
+  BlockSignals({SIGCHLD, SIGTERM, SIGINT, SIGHUP});
+  ::signal(SIGPIPE, SIG_IGN);
+  RaiseOpenFileLimit();
+  if (!BecomeSubreaper()) {
+    spdlog::warn("cannot become a child subreaper; processes that "
+                 "daemonize away from workers will not be reaped by workerd");
+  }
+
+  std::string socket_path = config.daemon.control_socket.empty()
+                                ? proto::DefaultControlSocketPath()
+                                : config.daemon.control_socket;
+  auto listener = ListenUnix(socket_path, config.daemon.control_mode,
+                             config.daemon.control_group_gid);
+  if (auto* error = std::get_if<std::string>(&listener)) {
+    spdlog::error("{}", *error);
+    return proto::kDaemonFailure;
+  }
+
+  EventLoop loop;
+  ProcessSpawner spawner;
+  AccessPolicy policy{::geteuid(), config.daemon.control_group_gid};
+  Supervisor supervisor(loop, spawner, std::move(config),
+                        InheritableEnvironment(environ));
+  ControlCommands commands(supervisor);
+  ControlServer server(loop, std::move(std::get<UnixListener>(listener)),
+                       policy, commands);
+  spdlog::info("workerd {} running {}; control socket {}", proto::Version(),
+               config_path, server.path());
+  supervisor.Begin();
+  int status = loop.Run();
+  server.FlushAll();
+  return status;
+}
+
+}  // namespace
+}  // namespace workerd
+
+int main(int argc, char** argv) {
+  using namespace workerd;
+  CLI::App app{"workerd: supervises the worker processes of workers.toml",
+               "workerd"};
+  std::string config_path = kDefaultConfig;
+  bool check_only = false;
+  bool version = false;
+  app.add_option("-c,--config", config_path, "the configuration file")
+      ->capture_default_str();
+  app.add_flag("--check", check_only,
+               "validate the configuration and exit: 0 when valid, 3 when not");
+  app.add_flag("--version", version, "print the version and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int status = app.exit(error);
+    return status == 0 ? proto::kDaemonOk : proto::kDaemonUsage;
+  }
+  if (version) {
+    std::printf("workerd %s\n", proto::Version());
+    return proto::kDaemonOk;
+  }
+  SetUpLogging();
+  try {
+    return Run(config_path, check_only);
+  } catch (const std::exception& error) {
+    spdlog::critical("workerd cannot go on: {}", error.what());
+    return proto::kDaemonFailure;
+  }
+}

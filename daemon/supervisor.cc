@@ -1,0 +1,153 @@
+#include "daemon/supervisor.h"
+
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "daemon/duration.h"
+#include "daemon/signals.h"
+
+namespace workerd {
+
+Supervisor::Supervisor(EventLoop& loop, Spawner& spawner, Config config,
+                       std::vector<std::string> inherited_env)
+    : loop_(loop),
+      config_(std::move(config)),
+      inherited_env_(std::move(inherited_env)) {
+  WorkerContext context;
+  context.loop = &loop_;
+  context.spawner = &spawner;
+  context.inherited_env = &inherited_env_;
+  context.on_change = [this](const Worker&) { OnWorkerChange(); };
+  for (const ProgramSpec& spec : config_.programs) {
+    programs_.push_back(std::make_unique<Program>(context, spec));
+  }
+}
+
+Supervisor::~Supervisor() {
+  // Workers kill what is left of their process groups as they go.
+  programs_.clear();
+}
+
+void Supervisor::Begin() {
+  for (int signal : {SIGTERM, SIGINT}) {
+    signal_sources_.push_back(loop_.AddSignal(
+        signal, [this](const signalfd_siginfo& info) {
+          OnTerminationSignal(static_cast<int>(info.ssi_signo));
+        }));
+  }
+  signal_sources_.push_back(
+      loop_.AddSignal(SIGHUP, [](const signalfd_siginfo&) {
+        spdlog::warn("SIGHUP ignored: this workerd does not reload its "
+                     "configuration yet");
+      }));
+  reaper_ = std::make_unique<OrphanReaper>(
+      loop_, [this](pid_t pid) { return IsWorkerPid(pid); });
+
+  int workers = 0;
+  for (auto& program : programs_) {
+    if (!program->spec().autostart) {
+      spdlog::info("{}: not started (autostart = false)", program->name());
+      continue;
+    }
+    workers += program->wanted();
+    program->Start();
+  }
+  spdlog::info("started {} workers of {} programs", workers, programs_.size());
+}
+
+Program* Supervisor::FindProgram(std::string_view name) const {
+  for (const auto& program : programs_) {
+    if (program->name() == name) return program.get();
+  }
+  return nullptr;
+}
+
+bool Supervisor::IsWorkerPid(pid_t pid) const {
+  for (const auto& program : programs_) {
+    for (const auto& worker : program->workers()) {
+      if (worker->pid() == pid) return true;
+    }
+  }
+  return false;
+}
+
+void Supervisor::WhenSettled(std::function<bool()> settled,
+                             std::function<void()> done) {
+  waiters_.push_back({std::move(settled), std::move(done)});
+  OnWorkerChange();
+}
+
+void Supervisor::OnWorkerChange() {
+  // Checked once after the current dispatch: a command that changes many
+  // workers is judged when it has finished, not halfway through.
+  if (check_scheduled_) return;
+  check_scheduled_ = true;
+  loop_.RunSoon([this] {
+    check_scheduled_ = false;
+    CheckWaiters();
+    CheckShutdownDone();
+  });
+}
+
+void Supervisor::CheckWaiters() {
+  std::vector<Waiter> pending;
+  std::vector<Waiter> ready;
+  for (Waiter& waiter : waiters_) {
+    (waiter.settled() ? ready : pending).push_back(std::move(waiter));
+  }
+  waiters_ = std::move(pending);
+  for (Waiter& waiter : ready) waiter.done();
+}
+
+void Supervisor::Shutdown(std::function<void()> done) {
+  if (done) on_shutdown_done_.push_back(std::move(done));
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  int running = 0;
+  for (const auto& program : programs_) {
+    for (const auto& worker : program->workers()) {
+      if (worker->HasProcess()) ++running;
+    }
+  }
+  spdlog::info("shutting down: stopping {} workers", running);
+  for (auto& program : programs_) program->Stop();
+  shutdown_deadline_ = loop_.AddTimer(
+      loop_.Now() + config_.daemon.shutdown_timeout, [this] {
+        spdlog::warn("workers still running after shutdown_timeout ({}); "
+                     "killing them",
+                     FormatDuration(config_.daemon.shutdown_timeout));
+        for (auto& program : programs_) program->Kill();
+      });
+  OnWorkerChange();
+}
+
+void Supervisor::CheckShutdownDone() {
+  if (!shutting_down_) return;
+  for (const auto& program : programs_) {
+    if (!program->Idle()) return;
+  }
+  shutdown_deadline_.Reset();
+  auto callbacks = std::move(on_shutdown_done_);
+  on_shutdown_done_.clear();
+  for (auto& callback : callbacks) callback();
+  // Any grandchild still exiting is collected before we go.
+  if (reaper_) reaper_->ReapNow();
+  spdlog::info("all workers stopped; exiting");
+  loop_.Exit(0);
+}
+
+void Supervisor::OnTerminationSignal(int signal) {
+  if (!shutting_down_) {
+    spdlog::info("received {}", SignalName(signal));
+    Shutdown();
+    return;
+  }
+  spdlog::warn("received {} again: killing every worker now",
+               SignalName(signal));
+  for (auto& program : programs_) program->Kill();
+}
+
+}  // namespace workerd

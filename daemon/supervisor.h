@@ -1,0 +1,75 @@
+// Owns the programs and drives the daemon's life: autostart, signals,
+// orphan reaping, and shutdown. The control protocol reaches it through
+// ControlCommands; sockets, logs and the control server have their owners.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/config.h"
+#include "daemon/event_loop.h"
+#include "daemon/orphan_reaper.h"
+#include "daemon/program.h"
+#include "daemon/spawner.h"
+
+namespace workerd {
+
+class Supervisor {
+ public:
+  // SIGCHLD, SIGTERM, SIGINT and SIGHUP must be blocked (BlockSignals).
+  Supervisor(EventLoop& loop, Spawner& spawner, Config config,
+             std::vector<std::string> inherited_env);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // Starts the autostart programs and begins handling signals.
+  void Begin();
+
+  // Stops every worker (SIGKILL to whatever is left after
+  // shutdown_timeout), runs `done`, then ends the loop with status 0.
+  void Shutdown(std::function<void()> done = {});
+  bool shutting_down() const { return shutting_down_; }
+
+  const Config& config() const { return config_; }
+  const std::vector<std::unique_ptr<Program>>& programs() const {
+    return programs_;
+  }
+  Program* FindProgram(std::string_view name) const;
+  EventLoop& loop() { return loop_; }
+
+  // Runs `done` once `settled()` holds, checking after each state change
+  // (and once soon, in case it already holds).
+  void WhenSettled(std::function<bool()> settled, std::function<void()> done);
+
+ private:
+  struct Waiter {
+    std::function<bool()> settled;
+    std::function<void()> done;
+  };
+
+  void OnWorkerChange();
+  void CheckWaiters();
+  void CheckShutdownDone();
+  void OnTerminationSignal(int signal);
+  bool IsWorkerPid(pid_t pid) const;
+
+  EventLoop& loop_;
+  Config config_;
+  std::vector<std::string> inherited_env_;
+  std::vector<std::unique_ptr<Program>> programs_;
+  std::vector<Waiter> waiters_;
+  bool check_scheduled_ = false;
+
+  bool shutting_down_ = false;
+  std::vector<std::function<void()>> on_shutdown_done_;
+  EventSource shutdown_deadline_;
+
+  std::vector<EventSource> signal_sources_;
+  std::unique_ptr<OrphanReaper> reaper_;
+};
+
+}  // namespace workerd

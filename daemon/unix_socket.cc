@@ -1,0 +1,113 @@
+#include "daemon/unix_socket.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace workerd {
+namespace {
+
+std::string Errno() { return std::strerror(errno); }
+
+bool FillAddress(const std::string& path, sockaddr_un& address) {
+  if (path.size() >= sizeof(address.sun_path)) return false;
+  address = {};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
+// Something answers on `path`.
+bool SomeoneListens(const sockaddr_un& address) {
+  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe) return false;
+  return ::connect(probe.Get(), reinterpret_cast<const sockaddr*>(&address),
+                   sizeof(address)) == 0;
+}
+
+}  // namespace
+
+std::variant<UnixListener, std::string> ListenUnix(
+    const std::string& path, unsigned mode, std::optional<gid_t> group,
+    int backlog) {
+  sockaddr_un address;
+  std::string temporary = fmt::format("{}.{}.tmp", path, ::getpid());
+  sockaddr_un temporary_address;
+  if (!FillAddress(path, address) ||
+      !FillAddress(temporary, temporary_address)) {
+    return fmt::format("socket path {} is too long ({} bytes at most)", path,
+                       sizeof(address.sun_path) - 16);
+  }
+
+  std::error_code error;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, error);
+  if (error) {
+    return fmt::format("cannot create the directory {} for socket {}: {}",
+                       parent.string(), path, error.message());
+  }
+
+  struct stat existing;
+  if (::lstat(path.c_str(), &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) {
+      return fmt::format("{} exists and is not a socket; remove it or choose "
+                         "another path",
+                         path);
+    }
+    if (SomeoneListens(address)) {
+      return fmt::format("another process is already listening on {} (is "
+                         "workerd running already?)",
+                         path);
+    }
+  }
+
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return fmt::format("cannot create socket {}: {}", path, Errno());
+  ::unlink(temporary.c_str());
+  // The mode is right from the first instant: the umask applies to bind.
+  mode_t old_umask = ::umask(~mode & 0777);
+  int bound = ::bind(fd.Get(), reinterpret_cast<sockaddr*>(&temporary_address),
+                     sizeof(temporary_address));
+  int bind_errno = errno;
+  ::umask(old_umask);
+  if (bound < 0) {
+    return fmt::format("cannot bind socket {}: {}", path,
+                       std::strerror(bind_errno));
+  }
+  auto fail = [&](const char* what) {
+    std::string message = fmt::format("cannot {} socket {}: {}", what, path,
+                                      Errno());
+    ::unlink(temporary.c_str());
+    return message;
+  };
+  if (::chmod(temporary.c_str(), mode) < 0) return fail("set the mode of");
+  if (group && ::chown(temporary.c_str(), -1, *group) < 0) {
+    return fail("set the group of");
+  }
+  if (::listen(fd.Get(), backlog) < 0) return fail("listen on");
+  if (::rename(temporary.c_str(), path.c_str()) < 0) return fail("install");
+
+  UnixListener listener;
+  struct stat installed;
+  if (::stat(path.c_str(), &installed) == 0) listener.inode = installed.st_ino;
+  listener.fd = std::move(fd);
+  listener.path = path;
+  return listener;
+}
+
+void RemoveUnixListenerFile(const UnixListener& listener) {
+  struct stat current;
+  if (::stat(listener.path.c_str(), &current) == 0 &&
+      current.st_ino == listener.inode) {
+    ::unlink(listener.path.c_str());
+  }
+}
+
+}  // namespace workerd

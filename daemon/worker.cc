@@ -1,0 +1,265 @@
+#include "daemon/worker.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <utility>
+
+#include "daemon/duration.h"
+#include "daemon/signals.h"
+#include "daemon/worker_launch.h"
+
+namespace workerd {
+
+std::string_view WorkerStateName(WorkerState state) {
+  switch (state) {
+    case WorkerState::kStopped:
+      return "stopped";
+    case WorkerState::kStarting:
+      return "starting";
+    case WorkerState::kReady:
+      return "ready";
+    case WorkerState::kStopping:
+      return "stopping";
+    case WorkerState::kBackoff:
+      return "backoff";
+    case WorkerState::kExited:
+      return "exited";
+    case WorkerState::kFatal:
+      return "fatal";
+  }
+  return "unknown";
+}
+
+Worker::Worker(WorkerContext context, const ProgramSpec* spec, int instance)
+    : context_(std::move(context)),
+      spec_(spec),
+      instance_(instance),
+      label_(fmt::format("{}[{}]", spec->name, instance)),
+      state_since_(context_.loop->Now()) {}
+
+Worker::~Worker() {
+  // Nothing is left running unsupervised: whatever remains is killed, and
+  // the subreaper collects the zombie once this object no longer tracks it.
+  if (process_) KillProcessGroup();
+}
+
+std::optional<TimePoint> Worker::process_started() const {
+  if (!process_) return std::nullopt;
+  return process_->started;
+}
+
+bool Worker::Settled() const {
+  return state_ == WorkerState::kReady || state_ == WorkerState::kStopped ||
+         state_ == WorkerState::kExited || state_ == WorkerState::kFatal;
+}
+
+void Worker::Start() {
+  switch (state_) {
+    case WorkerState::kFatal:
+      history_ = {};
+      restarts_ = 0;
+      [[fallthrough]];
+    case WorkerState::kStopped:
+    case WorkerState::kExited:
+    case WorkerState::kBackoff:
+      deadline_.Reset();
+      Spawn();
+      return;
+    case WorkerState::kStopping:
+      start_after_stop_ = true;
+      return;
+    case WorkerState::kStarting:
+    case WorkerState::kReady:
+      return;
+  }
+}
+
+void Worker::Stop() {
+  start_after_stop_ = false;
+  switch (state_) {
+    case WorkerState::kStarting:
+    case WorkerState::kReady:
+      SendStop();
+      return;
+    case WorkerState::kBackoff:
+    case WorkerState::kExited:
+    case WorkerState::kFatal:
+      deadline_.Reset();
+      EnterState(WorkerState::kStopped, "stopped on request");
+      return;
+    case WorkerState::kStopping:
+    case WorkerState::kStopped:
+      return;
+  }
+}
+
+void Worker::Restart() {
+  if (state_ == WorkerState::kStarting || state_ == WorkerState::kReady) {
+    SendStop();
+    start_after_stop_ = true;
+  } else if (state_ == WorkerState::kStopping) {
+    start_after_stop_ = true;
+  } else {
+    Start();
+  }
+}
+
+void Worker::Kill() {
+  if (!process_) return;
+  spdlog::warn("{}: killing pid {} and its process group with SIGKILL",
+               label_, process_->pid);
+  KillProcessGroup();
+}
+
+void Worker::KillProcessGroup() {
+  // The worker leads its own group (setpgid in the spawner). Its pid
+  // cannot be reused while we hold it unreaped, so this never hits a
+  // stranger.
+  if (::kill(-process_->pid, SIGKILL) < 0 && errno == ESRCH) {
+    ::kill(process_->pid, SIGKILL);
+  }
+}
+
+void Worker::Spawn() {
+  SpawnRequest request =
+      MakeSpawnRequest(*spec_, instance_, *context_.inherited_env);
+  SpawnResult result = context_.spawner->Spawn(request);
+  if (auto* error = std::get_if<SpawnError>(&result)) {
+    std::string text = error->ToString();
+    AfterUnplannedEnd(ExitStatus::SpawnFailed(text), /*was_up=*/false, text);
+    return;
+  }
+  auto& spawned = std::get<SpawnedProcess>(result);
+  process_.emplace();
+  process_->pid = spawned.pid;
+  process_->pidfd = std::move(spawned.pidfd);
+  process_->started = context_.loop->Now();
+  process_->exit_source = context_.loop->AddChildPidfd(
+      process_->pidfd.Get(), [this](const siginfo_t& info) { OnExit(info); });
+
+  if (spec_->start_period.count() == 0) {
+    EnterState(WorkerState::kReady, fmt::format("started pid {}", pid()));
+    return;
+  }
+  ArmDeadline(spec_->start_period);
+  EnterState(WorkerState::kStarting, fmt::format("started pid {}", pid()));
+}
+
+void Worker::SendStop() {
+  int signal = spec_->stop_signal;
+  if (::kill(process_->pid, signal) < 0 && errno != ESRCH) {
+    spdlog::error("{}: cannot send {} to pid {}: {}", label_,
+                  SignalName(signal), process_->pid, std::strerror(errno));
+  }
+  ArmDeadline(spec_->stop_timeout);
+  EnterState(WorkerState::kStopping,
+             fmt::format("sent {} to pid {}", SignalName(signal), pid()));
+}
+
+void Worker::OnExit(const siginfo_t& info) {
+  ExitStatus exit = ExitStatus::FromSiginfo(info);
+  // Anything the worker left in its group goes with it: no orphans.
+  KillProcessGroup();
+  pid_t pid = process_->pid;
+  bool was_up = state_ == WorkerState::kReady;
+  bool was_stopping = state_ == WorkerState::kStopping;
+  // sd-event reaps the child through its pidfd after this callback
+  // returns: keep the pidfd and source alive until then.
+  context_.loop->RunSoon(
+      [finished = std::make_shared<Process>(std::move(*process_))] {});
+  process_.reset();
+  deadline_.Reset();
+  last_exit_ = exit;
+
+  std::string what_happened = fmt::format("pid {} {}", pid, exit.Describe());
+  if (was_stopping) {
+    if (std::exchange(start_after_stop_, false)) {
+      spdlog::info("{}: {}; starting it again", label_, what_happened);
+      Spawn();
+    } else {
+      EnterState(WorkerState::kStopped, what_happened);
+    }
+    return;
+  }
+  AfterUnplannedEnd(exit, was_up, std::move(what_happened));
+}
+
+void Worker::AfterUnplannedEnd(const ExitStatus& exit, bool was_up,
+                               std::string what_happened) {
+  using Action = RestartDecision::Action;
+  last_exit_ = exit;
+  TimePoint now = context_.loop->Now();
+  RestartDecision decision =
+      DecideRestart(*spec_, history_, exit, was_up, now);
+  RecordRestart(*spec_, history_, decision, now);
+  std::string message = what_happened + "; " + decision.reason;
+  switch (decision.action) {
+    case Action::kRestartNow:
+      ++restarts_;
+      spdlog::warn("{}: {}", label_, message);
+      Spawn();
+      return;
+    case Action::kRestartLater:
+      ++restarts_;
+      ArmDeadline(decision.delay);
+      EnterState(WorkerState::kBackoff, std::move(message));
+      return;
+    case Action::kLeaveExited:
+      EnterState(WorkerState::kExited, std::move(message));
+      return;
+    case Action::kGiveUp:
+      EnterState(WorkerState::kFatal, std::move(message));
+      return;
+  }
+}
+
+void Worker::OnDeadline() {
+  deadline_.Reset();
+  switch (state_) {
+    case WorkerState::kStarting:
+      EnterState(WorkerState::kReady,
+                 fmt::format("pid {} stayed up {}", pid(),
+                             FormatDuration(spec_->start_period)));
+      return;
+    case WorkerState::kBackoff:
+      Spawn();
+      return;
+    case WorkerState::kStopping:
+      spdlog::warn("{}: pid {} did not stop within {}; killing its process "
+                   "group with SIGKILL",
+                   label_, pid(), FormatDuration(spec_->stop_timeout));
+      message_ = fmt::format("did not stop within {}; sent SIGKILL",
+                             FormatDuration(spec_->stop_timeout));
+      KillProcessGroup();
+      return;
+    default:
+      return;
+  }
+}
+
+void Worker::ArmDeadline(Duration after) {
+  deadline_ = context_.loop->AddTimer(context_.loop->Now() + after,
+                                      [this] { OnDeadline(); });
+}
+
+void Worker::EnterState(WorkerState state, std::string message) {
+  bool trouble = state == WorkerState::kBackoff ||
+                 state == WorkerState::kFatal ||
+                 (state == WorkerState::kExited && last_exit_ &&
+                  !last_exit_->Success());
+  spdlog::log(state == WorkerState::kFatal ? spdlog::level::err
+              : trouble                    ? spdlog::level::warn
+                                           : spdlog::level::info,
+              "{}: {} [{}]", label_, message, WorkerStateName(state));
+  state_ = state;
+  state_since_ = context_.loop->Now();
+  message_ = std::move(message);
+  if (context_.on_change) context_.on_change(*this);
+}
+
+}  // namespace workerd

@@ -1,0 +1,116 @@
+// One slot of a program: instance N of `web`, kept across restarts. An
+// explicit state machine driven by requests (Start/Stop/Restart), by its
+// process's exit and by its single deadline timer. It owns its process's
+// pidfd and exit source; destroying it kills what is left.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/config.h"
+#include "daemon/event_loop.h"
+#include "daemon/exit_status.h"
+#include "daemon/restart_policy.h"
+#include "daemon/spawner.h"
+#include "daemon/unique_fd.h"
+
+namespace workerd {
+
+enum class WorkerState {
+  kStopped,   // not running, by request or autostart = false
+  kStarting,  // running, not yet up for start_period
+  kReady,     // running and counted as up
+  kStopping,  // stop signal sent, waiting for the exit
+  kBackoff,   // waiting to retry a failed start
+  kExited,    // ended; the restart policy says not to restart
+  kFatal,     // crash_limit reached; left alone until Start()
+};
+
+std::string_view WorkerStateName(WorkerState state);
+
+// What a worker needs from the daemon around it.
+struct WorkerContext {
+  EventLoop* loop = nullptr;
+  Spawner* spawner = nullptr;
+  const std::vector<std::string>* inherited_env = nullptr;
+  // Called after every state change (the worker is in a consistent state).
+  std::function<void(const class Worker&)> on_change;
+};
+
+class Worker {
+ public:
+  Worker(WorkerContext context, const ProgramSpec* spec, int instance);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Starts a stopped, exited or fatal worker (a fatal one forgets its
+  // crash history), retries a backing-off one now, or starts again after
+  // a stop in progress. A running worker is left alone.
+  void Start();
+  // Sends the stop signal, and SIGKILL to the process group after
+  // stop_timeout; cancels a pending retry.
+  void Stop();
+  // Stop, then start once the process has exited.
+  void Restart();
+  // SIGKILL to the whole process group now.
+  void Kill();
+
+  // The spec to use from the next start on (reload, later).
+  void SetSpec(const ProgramSpec* spec) { spec_ = spec; }
+
+  const ProgramSpec& spec() const { return *spec_; }
+  int instance() const { return instance_; }
+  WorkerState state() const { return state_; }
+  // "web[2]"
+  const std::string& label() const { return label_; }
+  // 0 when there is no process.
+  pid_t pid() const { return process_ ? process_->pid : 0; }
+  bool HasProcess() const { return process_.has_value(); }
+  std::optional<TimePoint> process_started() const;
+  TimePoint state_since() const { return state_since_; }
+  int restarts() const { return restarts_; }
+  const std::optional<ExitStatus>& last_exit() const { return last_exit_; }
+  const std::string& message() const { return message_; }
+  // Ready, stopped, exited or fatal: nothing more happens by itself.
+  bool Settled() const;
+
+ private:
+  struct Process {
+    pid_t pid = 0;
+    UniqueFd pidfd;
+    TimePoint started;
+    EventSource exit_source;  // declared after pidfd: released before it
+  };
+
+  void Spawn();
+  void SendStop();
+  void OnExit(const siginfo_t& info);
+  void AfterUnplannedEnd(const ExitStatus& exit, bool was_up,
+                         std::string what_happened);
+  void OnDeadline();
+  void EnterState(WorkerState state, std::string message);
+  void ArmDeadline(Duration after);
+  void KillProcessGroup();
+
+  WorkerContext context_;
+  const ProgramSpec* spec_;
+  int instance_;
+  std::string label_;
+  WorkerState state_ = WorkerState::kStopped;
+  TimePoint state_since_;
+  std::string message_;
+  std::optional<Process> process_;
+  EventSource deadline_;
+  bool start_after_stop_ = false;
+  RestartHistory history_;
+  int restarts_ = 0;
+  std::optional<ExitStatus> last_exit_;
+};
+
+}  // namespace workerd

@@ -1,0 +1,69 @@
+#include "daemon/worker_launch.h"
+
+#include <array>
+#include <string_view>
+
+#include "daemon/expand.h"
+
+namespace workerd {
+namespace {
+
+std::string_view KeyOf(std::string_view assignment) {
+  return assignment.substr(0, assignment.find('='));
+}
+
+bool DescribesWorkerdItself(std::string_view key) {
+  static constexpr std::array<std::string_view, 6> kExact = {
+      "NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC",
+      "WORKERD_PROGRAM", "WORKERD_INSTANCE", "INVOCATION_ID"};
+  for (std::string_view exact : kExact) {
+    if (key == exact) return true;
+  }
+  return key.starts_with("LISTEN_");
+}
+
+void Set(std::vector<std::string>& env, std::string_view key,
+         std::string_view value) {
+  std::string assignment = std::string(key) + "=" + std::string(value);
+  for (std::string& existing : env) {
+    if (KeyOf(existing) == key) {
+      existing = std::move(assignment);
+      return;
+    }
+  }
+  env.push_back(std::move(assignment));
+}
+
+}  // namespace
+
+std::vector<std::string> InheritableEnvironment(const char* const* environ) {
+  std::vector<std::string> env;
+  for (const char* const* p = environ; p != nullptr && *p != nullptr; ++p) {
+    std::string_view assignment(*p);
+    if (assignment.find('=') == std::string_view::npos) continue;
+    if (DescribesWorkerdItself(KeyOf(assignment))) continue;
+    env.emplace_back(assignment);
+  }
+  return env;
+}
+
+SpawnRequest MakeSpawnRequest(const ProgramSpec& spec, int instance,
+                              const std::vector<std::string>& inherited) {
+  SpawnRequest request;
+  request.argv.reserve(spec.command.size());
+  for (const std::string& word : spec.command) {
+    request.argv.push_back(ExpandPlaceholders(word, spec.name, instance));
+  }
+  request.env = inherited;
+  for (const auto& [key, value] : spec.env) {
+    Set(request.env, key, ExpandPlaceholders(value, spec.name, instance));
+  }
+  Set(request.env, "WORKERD_PROGRAM", spec.name);
+  Set(request.env, "WORKERD_INSTANCE", std::to_string(instance));
+  request.directory = spec.directory;
+  request.uid = spec.uid;
+  request.gid = spec.gid;
+  return request;
+}
+
+}  // namespace workerd

@@ -1,0 +1,180 @@
+// Stopping end to end: one instance, a worker that ignores its stop signal
+// (the whole process group must go), workerd's own exit on SIGTERM and on
+// `shutdown`, and the reaping of daemonized grandchildren.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "tests/support/harness.h"
+
+namespace workerd::e2e {
+namespace {
+
+TEST(Stop, StopsOneInstanceAndLeavesTheOthers) {
+  Daemon daemon(R"toml(
+[program.web]
+command = ["@WORKER@"]
+workers = 3
+start_period = "100ms"
+)toml");
+  ASSERT_TRUE(daemon.Start());
+  Json before;
+  ASSERT_TRUE(daemon.WaitFor(
+      [](const Json& s) { return AllInState(s, "web", 3, "ready"); },
+      "3 ready workers", kDeadline, &before));
+  pid_t stopped_pid = PidOf(before, "web", 0);
+
+  CommandResult stopped = daemon.RunCtl({"stop", "web:0"});
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_NE(stopped.out.find("web:0"), std::string::npos) << stopped.out;
+  EXPECT_NE(stopped.out.find("stopped"), std::string::npos) << stopped.out;
+
+  // `stop` waits until the worker has stopped.
+  Json after = daemon.Status();
+  EXPECT_EQ(StateOf(after, "web", 0), "stopped") << after.dump(2);
+  EXPECT_EQ(PidOf(after, "web", 0), 0);
+  // The test worker exits 0 on SIGTERM.
+  EXPECT_EQ(Field(after, "web", 0, "last_exit")["text"], "exited successfully");
+  EXPECT_TRUE(daemon.WaitReaped(stopped_pid, "the stopped worker"));
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_EQ(StateOf(after, "web", i), "ready");
+    EXPECT_EQ(PidOf(after, "web", i), PidOf(before, "web", i));
+  }
+  // A stopped worker is not restarted by policy.
+  EXPECT_EQ(Field(after, "web", 0, "restarts"), 0);
+
+  CommandResult started = daemon.RunCtl({"start", "web:0"});
+  EXPECT_EQ(started.exit_code, 0) << started.err;
+  Json again = daemon.Status();
+  EXPECT_EQ(StateOf(again, "web", 0), "ready");
+  EXPECT_GT(PidOf(again, "web", 0), 0);
+  EXPECT_NE(PidOf(again, "web", 0), stopped_pid);
+}
+
+TEST(Stop, StopTimeoutKillsTheWholeProcessGroup) {
+  // The worker ignores SIGTERM and has a child in its process group that
+  // ignores it too: only the SIGKILL to the group after stop_timeout ends
+  // them both.
+  Daemon daemon(R"toml(
+[program.stubborn]
+command = ["@WORKER@", "--ignore-term", "--fork-child", "@DIR@/child.pid",
+           "--pidfile", "@DIR@/main.pid"]
+start_period = "0s"
+stop_timeout = "300ms"
+)toml");
+  ASSERT_TRUE(daemon.Start());
+  std::optional<pid_t> child = daemon.ReadPidfile(daemon.Path("child.pid"));
+  std::optional<pid_t> main = daemon.ReadPidfile(daemon.Path("main.pid"));
+  ASSERT_TRUE(child && main);
+  ASSERT_TRUE(daemon.WaitFor(
+      [&](const Json& s) {
+        return StateOf(s, "stubborn", 0) == "ready" &&
+               PidOf(s, "stubborn", 0) == *main;
+      },
+      "stubborn:0 ready"));
+
+  CommandResult stopped = daemon.RunCtl({"stop", "stubborn"});
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
+  Json status = daemon.Status();
+  EXPECT_EQ(StateOf(status, "stubborn", 0), "stopped") << status.dump(2);
+  EXPECT_EQ(Field(status, "stubborn", 0, "last_exit")["text"],
+            "killed by SIGKILL");
+
+  EXPECT_TRUE(daemon.WaitReaped(*main, "the worker that ignored SIGTERM"));
+  // The child was orphaned into workerd (a subreaper), which must reap it.
+  EXPECT_TRUE(daemon.WaitReaped(*child, "the worker's child in its group"));
+  std::string log = daemon.Log();
+  EXPECT_NE(log.find("did not stop within 300ms"), std::string::npos) << log;
+  EXPECT_NE(log.find("SIGKILL"), std::string::npos) << log;
+}
+
+TEST(Stop, SigtermStopsEveryWorkerAndExitsZero) {
+  Daemon daemon(R"toml(
+[program.web]
+command = ["@WORKER@", "--fork-child", "@DIR@/child.{instance}.pid"]
+workers = 2
+start_period = "0s"
+stop_timeout = "5s"
+)toml");
+  ASSERT_TRUE(daemon.Start());
+  std::optional<pid_t> child0 = daemon.ReadPidfile(daemon.Path("child.0.pid"));
+  std::optional<pid_t> child1 = daemon.ReadPidfile(daemon.Path("child.1.pid"));
+  ASSERT_TRUE(child0 && child1);
+  Json status;
+  ASSERT_TRUE(daemon.WaitFor(
+      [](const Json& s) { return AllInState(s, "web", 2, "ready"); },
+      "2 ready workers", kDeadline, &status));
+
+  EXPECT_EQ(daemon.Stop(), 0);
+  // The workers exit on SIGTERM; their children ignore it and must be
+  // killed with the group when the workers exit.
+  EXPECT_TRUE(daemon.WaitGone(PidOf(status, "web", 0), "web:0"));
+  EXPECT_TRUE(daemon.WaitGone(PidOf(status, "web", 1), "web:1"));
+  EXPECT_TRUE(daemon.WaitGone(*child0, "web:0's child"));
+  EXPECT_TRUE(daemon.WaitGone(*child1, "web:1's child"));
+  EXPECT_NE(daemon.Log().find("received SIGTERM"), std::string::npos);
+  // Its socket file goes with it, so workerctl says "not running".
+  EXPECT_NE(access(daemon.socket_path().c_str(), F_OK), 0)
+      << daemon.socket_path() << " was left behind";
+  CommandResult ctl = daemon.RunCtl({"status"});
+  EXPECT_EQ(ctl.exit_code, 3) << ctl.out << ctl.err;
+}
+
+TEST(Stop, ShutdownCommandStopsWorkersAndWorkerd) {
+  Daemon daemon(R"toml(
+[program.web]
+command = ["@WORKER@"]
+workers = 2
+start_period = "0s"
+)toml");
+  ASSERT_TRUE(daemon.Start());
+  Json status;
+  ASSERT_TRUE(daemon.WaitFor(
+      [](const Json& s) { return AllInState(s, "web", 2, "ready"); },
+      "2 ready workers", kDeadline, &status));
+
+  CommandResult shutdown = daemon.RunCtl({"shutdown"});
+  EXPECT_EQ(shutdown.exit_code, 0) << shutdown.err;
+  EXPECT_NE(shutdown.out.find("stopped 2 workers"), std::string::npos)
+      << shutdown.out;
+  EXPECT_EQ(daemon.WaitForExit(), 0);
+  EXPECT_TRUE(daemon.WaitGone(PidOf(status, "web", 0), "web:0"));
+  EXPECT_TRUE(daemon.WaitGone(PidOf(status, "web", 1), "web:1"));
+
+  CommandResult after = daemon.RunCtl({"status"});
+  EXPECT_EQ(after.exit_code, 3) << after.out << after.err;
+  EXPECT_NE(after.err.find("workerd is not running"), std::string::npos)
+      << after.err;
+}
+
+TEST(Stop, DaemonizedGrandchildIsReapedByWorkerd) {
+  // debug: the orphan reaper says whom it reaped.
+  Daemon daemon(R"toml(
+[daemon]
+log_level = "debug"
+
+[program.web]
+command = ["@WORKER@", "--daemonize-child", "@DIR@/grandchild.pid"]
+start_period = "0s"
+)toml");
+  ASSERT_TRUE(daemon.Start());
+  std::optional<pid_t> grandchild =
+      daemon.ReadPidfile(daemon.Path("grandchild.pid"));
+  ASSERT_TRUE(grandchild);
+
+  // It exits 200 ms after starting, orphaned: unless workerd (the
+  // subreaper) collects it, it stays a zombie of workerd's for good.
+  EXPECT_TRUE(daemon.WaitReaped(*grandchild, "the daemonized grandchild"));
+  EXPECT_TRUE(daemon.WaitForLog("reaped orphaned process " +
+                                std::to_string(*grandchild)));
+  // The worker that daemonized it is unaffected.
+  Json status = daemon.Status();
+  EXPECT_EQ(StateOf(status, "web", 0), "ready");
+  EXPECT_EQ(Field(status, "web", 0, "restarts"), 0);
+}
+
+}  // namespace
+}  // namespace workerd::e2e

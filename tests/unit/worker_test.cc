@@ -1,0 +1,236 @@
+// The worker state machine, driven by a real event loop and real processes
+// (the test worker) behind a spawner that can also be told to fail.
+#include "daemon/worker.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <set>
+
+namespace workerd {
+namespace {
+
+using std::chrono::milliseconds;
+
+class FakeSpawner : public Spawner {
+ public:
+  SpawnResult Spawn(const SpawnRequest& request) override {
+    requests.push_back(request);
+    if (fail_with) return *fail_with;
+    SpawnRequest real = request;
+    real.argv = worker_argv;
+    SpawnResult result = real_.Spawn(real);
+    if (auto* process = std::get_if<SpawnedProcess>(&result)) {
+      pids.insert(process->pid);
+    }
+    return result;
+  }
+
+  std::vector<SpawnRequest> requests;
+  std::optional<SpawnError> fail_with;
+  std::vector<std::string> worker_argv = {TEST_WORKER_PATH};
+  std::set<pid_t> pids;
+
+ private:
+  ProcessSpawner real_;
+};
+
+class WorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    BlockSignals({SIGCHLD});
+    spec_.name = "web";
+    spec_.command = {"app", "{instance}"};
+    spec_.start_period = milliseconds(50);
+    spec_.stop_timeout = milliseconds(2000);
+    spec_.backoff = {milliseconds(10), milliseconds(40)};
+    spec_.crash_limit = {3, std::chrono::seconds(60)};
+  }
+
+  void TearDown() override {
+    worker_.reset();
+    // The worker killed what it left; collect the zombies it could not.
+    for (pid_t pid : spawner_.pids) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+
+  Worker& MakeWorker() {
+    WorkerContext context;
+    context.loop = &loop_;
+    context.spawner = &spawner_;
+    context.inherited_env = &env_;
+    context.on_change = [this](const Worker& worker) {
+      states_.push_back(worker.state());
+    };
+    worker_ = std::make_unique<Worker>(context, &spec_, 1);
+    return *worker_;
+  }
+
+  // Runs the loop until `done` holds; false after 5 s.
+  bool RunUntil(const std::function<bool()>& done) {
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    while (!done()) {
+      if (Clock::now() > deadline) return false;
+      loop_.RunOnce(milliseconds(20));
+    }
+    return true;
+  }
+
+  bool RunUntilState(WorkerState state) {
+    return RunUntil([&] { return worker_->state() == state; });
+  }
+
+  EventLoop loop_;
+  FakeSpawner spawner_;
+  std::vector<std::string> env_ = {"PATH=/usr/bin:/bin"};
+  ProgramSpec spec_;
+  std::unique_ptr<Worker> worker_;
+  std::vector<WorkerState> states_;
+};
+
+TEST_F(WorkerTest, StartsThenCountsAsReadyAfterStartPeriod) {
+  Worker& worker = MakeWorker();
+  EXPECT_EQ(worker.state(), WorkerState::kStopped);
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kStarting);
+  EXPECT_GT(worker.pid(), 0);
+  ASSERT_EQ(spawner_.requests.size(), 1u);
+  EXPECT_EQ(spawner_.requests[0].argv,
+            (std::vector<std::string>{"app", "1"}));
+  ASSERT_TRUE(RunUntilState(WorkerState::kReady));
+  EXPECT_EQ(worker.message(),
+            "pid " + std::to_string(worker.pid()) + " stayed up 50ms");
+  EXPECT_EQ(states_, (std::vector<WorkerState>{WorkerState::kStarting,
+                                               WorkerState::kReady}));
+}
+
+TEST_F(WorkerTest, ZeroStartPeriodIsReadyAtOnce) {
+  spec_.start_period = milliseconds(0);
+  Worker& worker = MakeWorker();
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kReady);
+}
+
+TEST_F(WorkerTest, ReadyWorkerKilledIsReplacedAtOnce) {
+  spec_.backoff = {std::chrono::seconds(30), std::chrono::seconds(30)};
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_TRUE(RunUntilState(WorkerState::kReady));
+  pid_t first = worker.pid();
+  ::kill(first, SIGKILL);
+  ASSERT_TRUE(RunUntil([&] { return worker.pid() != first; }));
+  // No 30 s backoff for a worker that had been up.
+  EXPECT_EQ(worker.state(), WorkerState::kStarting);
+  EXPECT_EQ(worker.restarts(), 1);
+  ASSERT_TRUE(worker.last_exit().has_value());
+  EXPECT_EQ(worker.last_exit()->Describe(), "killed by SIGKILL");
+}
+
+TEST_F(WorkerTest, SpawnFailuresBackOffThenTurnFatal) {
+  spawner_.fail_with = SpawnError{"exec", "gunicornn", ENOENT};
+  Worker& worker = MakeWorker();
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kBackoff);
+  EXPECT_EQ(worker.message(),
+            "exec \"gunicornn\": No such file or directory; failed to start "
+            "(it must stay up 50ms); retrying in 10ms");
+  ASSERT_TRUE(RunUntilState(WorkerState::kFatal));
+  // The first spawn and three restarts; the fourth is refused.
+  EXPECT_EQ(spawner_.requests.size(), 4u);
+  EXPECT_EQ(worker.restarts(), 3);
+  EXPECT_EQ(worker.last_exit()->Describe(),
+            "exec \"gunicornn\": No such file or directory");
+
+  // Fixed, and started by hand: the crash history is forgotten.
+  spawner_.fail_with.reset();
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kStarting);
+  EXPECT_EQ(worker.restarts(), 0);
+  ASSERT_TRUE(RunUntilState(WorkerState::kReady));
+}
+
+TEST_F(WorkerTest, CrashBeforeStartPeriodIsAFailedStart) {
+  spawner_.worker_argv = {TEST_WORKER_PATH, "--exit-after", "1",
+                          "--exit-code", "3"};
+  spec_.start_period = std::chrono::seconds(10);
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_TRUE(RunUntilState(WorkerState::kBackoff));
+  EXPECT_NE(worker.message().find("exited with status 3; failed to start"),
+            std::string::npos)
+      << worker.message();
+  ASSERT_TRUE(RunUntilState(WorkerState::kFatal));
+}
+
+TEST_F(WorkerTest, StopEscalatesToSigkillAfterStopTimeout) {
+  spawner_.worker_argv = {TEST_WORKER_PATH, "--ignore-term"};
+  spec_.stop_timeout = milliseconds(100);
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_TRUE(RunUntilState(WorkerState::kReady));
+  pid_t pid = worker.pid();
+  worker.Stop();
+  EXPECT_EQ(worker.state(), WorkerState::kStopping);
+  EXPECT_EQ(worker.message(), "sent SIGTERM to pid " + std::to_string(pid));
+  ASSERT_TRUE(RunUntilState(WorkerState::kStopped));
+  EXPECT_EQ(worker.last_exit()->Describe(), "killed by SIGKILL");
+  EXPECT_FALSE(worker.HasProcess());
+  EXPECT_EQ(worker.restarts(), 0);
+}
+
+TEST_F(WorkerTest, GracefulStopEndsStopped) {
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_TRUE(RunUntilState(WorkerState::kReady));
+  worker.Stop();
+  ASSERT_TRUE(RunUntilState(WorkerState::kStopped));
+  EXPECT_EQ(worker.last_exit()->Describe(), "exited successfully");
+  EXPECT_EQ(spawner_.requests.size(), 1u);
+}
+
+TEST_F(WorkerTest, RestartStopsThenStartsAgain) {
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_TRUE(RunUntilState(WorkerState::kReady));
+  pid_t first = worker.pid();
+  worker.Restart();
+  EXPECT_EQ(worker.state(), WorkerState::kStopping);
+  ASSERT_TRUE(RunUntil(
+      [&] { return worker.state() == WorkerState::kReady && worker.pid() != first; }));
+  EXPECT_EQ(worker.restarts(), 0);  // asked for, not a crash
+}
+
+TEST_F(WorkerTest, StopDuringBackoffCancelsTheRetry) {
+  spawner_.fail_with = SpawnError{"exec", "x", ENOENT};
+  spec_.backoff = {milliseconds(50), milliseconds(50)};
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_EQ(worker.state(), WorkerState::kBackoff);
+  worker.Stop();
+  EXPECT_EQ(worker.state(), WorkerState::kStopped);
+  // Well past the backoff, nothing was retried.
+  auto until = Clock::now() + milliseconds(200);
+  RunUntil([&] { return Clock::now() > until; });
+  EXPECT_EQ(spawner_.requests.size(), 1u);
+  EXPECT_EQ(worker.state(), WorkerState::kStopped);
+}
+
+TEST_F(WorkerTest, RestartNeverLeavesItExited) {
+  spec_.restart = RestartPolicy::kNever;
+  spawner_.worker_argv = {TEST_WORKER_PATH, "--exit-after", "1"};
+  spec_.start_period = milliseconds(0);
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_TRUE(RunUntilState(WorkerState::kExited));
+  EXPECT_EQ(worker.message(),
+            "pid " + std::to_string(*spawner_.pids.begin()) +
+                " exited successfully; not restarted (restart = \"never\")");
+}
+
+}  // namespace
+}  // namespace workerd
