@@ -34,8 +34,18 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.require_subcommand(1);
   app.footer(kFooter);
-  app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return "workerctl: " + std::string(e.what()) +
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    std::string what = e.what();
+    // `workerctl frob` is reported by CLI11 as a missing subcommand; name
+    // the word that was not understood instead.
+    if (failed->get_parent() == nullptr && failed->get_subcommands().empty() &&
+        e.get_name() == "RequiredError") {
+      what = failed->remaining().empty()
+                 ? "a command is required: status, start, stop, restart, "
+                   "scale, shutdown or version"
+                 : "unknown command \"" + failed->remaining().front() + "\"";
+    }
+    return "workerctl: " + what +
            "\nRun 'workerctl --help' for more information.\n";
   });
 
@@ -64,7 +74,8 @@ int main(int argc, char** argv) {
        "Programs or instances to show", kTargetFooter},
       {"start", "Start stopped, exited or fatal workers", "TARGET",
        "Programs or instances to start", kTargetFooter},
-      {"stop", "Stop workers", "TARGET", "Programs or instances to stop", kTargetFooter},
+      {"stop", "Stop workers", "TARGET", "Programs or instances to stop",
+       kTargetFooter},
       {"restart", "Stop workers and start them again", "TARGET",
        "Programs or instances to restart", kTargetFooter},
       {"scale", "Change the number of workers of programs", "NAME=N",
@@ -72,19 +83,19 @@ int main(int argc, char** argv) {
        "Example: workerctl scale web=8 jobs=0"},
       {"shutdown", "Stop every worker, then workerd itself", nullptr, nullptr,
        ""},
-      {"version", "Print workerctl's and workerd's versions", nullptr,
-       nullptr, ""},
+      {"version", "Print workerctl's and workerd's versions", nullptr, nullptr,
+       ""},
   };
   for (const Command& command : commands) {
     CLI::App* sub = app.add_subcommand(command.name, command.help);
     sub->footer(command.footer);
     if (command.operands != nullptr) {
-      // Plain strings: NAME=N and targets are validated by BuildRequest,
-      // which names the bad argument.
+      // Plain strings, not required here: NAME=N and targets are validated
+      // by BuildRequest, which names the bad argument (see PITFALLS.md on
+      // CLI11's delimiter).
       CLI::Option* operands = sub->add_option(
           command.operands, invocation.operands, command.operands_help);
       operands->type_name("");
-      if (std::string(command.name) == "scale") operands->required();
     }
   }
 

@@ -54,10 +54,9 @@ std::string OneLine(std::string text) {
 // Columns are aligned by characters, not bytes, so that a UTF-8 message or
 // program name does not shift the rows after it.
 std::size_t DisplayWidth(std::string_view text) {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-      }));
+  return static_cast<std::size_t>(std::count_if(
+      text.begin(), text.end(),
+      [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 std::string OrDash(std::string text) { return text.empty() ? "-" : text; }
@@ -216,8 +215,8 @@ std::string RenderScale(const Json& result) {
     std::string change = from && to && *from == *to
                              ? std::to_string(*to) + " (unchanged)"
                              : OrDash(from) + " -> " + OrDash(to);
-    rows.push_back(Row{{OneLine(OrDash(StringField(program, "name"))),
-                        std::move(change)}});
+    rows.push_back(Row{
+        {OneLine(OrDash(StringField(program, "name"))), std::move(change)}});
   }
   return Table(rows);
 }
@@ -233,7 +232,8 @@ std::string RenderVersion(const std::optional<Json>& daemon_result) {
   out += proto::Version();
   out += " (protocol " + std::to_string(proto::kProtocolVersion) + ")\n";
   if (daemon_result) {
-    out += "workerd   " + OrDash(OneLine(StringField(*daemon_result, "version")));
+    out +=
+        "workerd   " + OrDash(OneLine(StringField(*daemon_result, "version")));
     if (const auto protocol = IntField(*daemon_result, "protocol")) {
       out += " (protocol " + std::to_string(*protocol) + ")";
     }

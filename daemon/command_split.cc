@@ -31,7 +31,8 @@ std::string_view ShellSyntaxAt(std::string_view text, std::size_t i,
   const char c = text[i];
   if (!quoted && kOperators.find(c) != std::string_view::npos) {
     std::size_t end = i;
-    while (end < text.size() && kOperators.find(text[end]) != std::string_view::npos) {
+    while (end < text.size() &&
+           kOperators.find(text[end]) != std::string_view::npos) {
       ++end;
     }
     return text.substr(i, end - i);

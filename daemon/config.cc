@@ -8,15 +8,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <filesystem>
-#include <span>
+#include <functional>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "daemon/command_split.h"
 #include "daemon/duration.h"
@@ -53,8 +53,6 @@ constexpr std::string_view kReservedEnv[] = {
     "LISTEN_FDS",    "LISTEN_PID",      "LISTEN_FDNAMES",
     "NOTIFY_SOCKET", "WORKERD_PROGRAM", "WORKERD_INSTANCE"};
 
-constexpr std::string_view kDurationExample = R"("10s", "250ms" or "2m")";
-
 SourcePosition PositionOf(const toml::source_region& region) {
   return {static_cast<int>(region.begin.line),
           static_cast<int>(region.begin.column)};
@@ -77,14 +75,15 @@ bool Contains(std::string_view text, char c) {
 
 // What a value is, for "..., not <this>" when its type is wrong.
 std::string Describe(const toml::node& node) {
-  std::ostringstream out;
   switch (node.type()) {
     case toml::node_type::string:
       return "the string " + Quoted(node.as_string()->get());
-    case toml::node_type::integer:
+    case toml::node_type::integer: {
       // toml++ prints the integer as written: 0o660 stays 0o660.
+      std::ostringstream out;
       out << "the integer " << *node.as_integer();
       return out.str();
+    }
     case toml::node_type::floating_point: {
       // Shortest text that reads back the same, not toml++'s 17 digits.
       char digits[32];
@@ -204,8 +203,8 @@ class TableReader {
   const toml::node* Integer(std::string_view key, int min, int max, int* out) {
     const toml::node* node = Find(key);
     if (node == nullptr) return nullptr;
-    const std::string expected = "an integer from " + std::to_string(min) +
-                                 " to " + std::to_string(max);
+    const std::string expected =
+        "an integer from " + std::to_string(min) + " to " + std::to_string(max);
     if (!node->is_integer()) {
       Mismatch(*node, key, expected);
       return nullptr;
@@ -237,8 +236,7 @@ class TableReader {
     const toml::node* node = Find(key);
     if (node == nullptr) return nullptr;
     if (!node->is_string()) {
-      Mismatch(*node, key,
-               "a duration like " + std::string(kDurationExample));
+      Mismatch(*node, key, "a duration like " + std::string(kDurationExamples));
       return nullptr;
     }
     std::string error;
@@ -295,7 +293,8 @@ class TableReader {
     return node->as_table();
   }
 
-  // Keys nobody asked for, in file order.
+  // Keys nobody asked for, in toml++'s (alphabetical) order; errors are put
+  // in file order at the end anyway.
   std::vector<std::pair<const toml::key*, const toml::node*>> UnknownKeys()
       const {
     std::vector<std::pair<const toml::key*, const toml::node*>> unknown;
@@ -307,13 +306,19 @@ class TableReader {
     return unknown;
   }
 
-  void ReportUnknownKeys() {
+  // `hint`, when set, may explain a key that has no suggestion.
+  void ReportUnknownKeys(
+      const std::function<std::string(std::string_view key,
+                                      const toml::node& node)>& hint = {}) {
     const std::vector<std::string_view> candidates(known_.begin(),
                                                    known_.end());
     for (const auto& [key, node] : UnknownKeys()) {
-      errors_.Add(*key, "unknown key " + Quoted(key->str()) + " in [" +
-                            name_ + "]" +
-                            DidYouMean(Suggest(key->str(), candidates)));
+      const std::optional<std::string> suggestion =
+          Suggest(key->str(), candidates);
+      errors_.Add(*key, "unknown key " + Quoted(key->str()) + " in [" + name_ +
+                            "]" +
+                            (suggestion || !hint ? DidYouMean(suggestion)
+                                                 : hint(key->str(), *node)));
     }
   }
 
@@ -455,8 +460,8 @@ std::string_view WordAt(std::string_view line, int column) {
   auto word_char = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || Contains("_.:+-", c);
   };
-  std::size_t at = std::min<std::size_t>(column > 0 ? column - 1 : 0,
-                                         line.size());
+  std::size_t at =
+      std::min<std::size_t>(column > 0 ? column - 1 : 0, line.size());
   std::size_t begin = at, end = at;
   while (begin > 0 && word_char(line[begin - 1])) --begin;
   while (end < line.size() && word_char(line[end])) ++end;
@@ -492,9 +497,16 @@ std::string ExplainSyntaxError(std::string_view text,
   const std::string_view line = LineAt(text, at.line);
   const Openings open = ScanOpenings(text, at);
 
-  if (open.string && what == "string") {
+  // At the end of the line or file: the string was never closed (rather
+  // than, say, holding a bad escape sequence).
+  auto characters = [](std::string_view text) {
+    return std::count_if(text.begin(), text.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    });
+  };
+  if (open.string && (at_end || at.column > characters(line))) {
     return "the string starting at " + WhereFrom(*open.string, at.line) +
-           " is missing its closing " + Quoted(open.string->closer);
+           " is missing its closing " + std::string(open.string->closer);
   }
   if (!open.brackets.empty()) {
     const Opening& bracket = open.brackets.back();
@@ -590,8 +602,7 @@ class Loader {
       root = toml::parse(text, std::string_view(file_name));
     } catch (const toml::parse_error& error) {
       const SourcePosition at = PositionOf(error.source());
-      errors_.Add(at,
-                  "invalid TOML: " + ExplainSyntaxError(text, error, at));
+      errors_.Add(at, "invalid TOML: " + ExplainSyntaxError(text, error, at));
       return {std::nullopt, std::move(errors_).Sorted()};
     }
     Config config;
@@ -630,18 +641,18 @@ class Loader {
                    return entry.second.is_table();
                  })) {
         for (auto&& [child, child_node] : *table) {
-          errors_.Add(child_node,
-                      "unknown section " + section(TomlKey(key->str()),
-                                                   child.str()) +
-                          (meant ? " (did you mean " +
-                                       section(*meant, child.str()) + "?)"
-                                 : ""));
+          errors_.Add(
+              child_node,
+              "unknown section " + section(TomlKey(key->str()), child.str()) +
+                  (meant
+                       ? " (did you mean " + section(*meant, child.str()) + "?)"
+                       : ""));
         }
       } else {
-        errors_.Add(*node, "unknown section " + section(TomlKey(key->str()), "") +
-                               (meant ? " (did you mean " + section(*meant, "") +
-                                            "?)"
-                                      : ""));
+        errors_.Add(
+            *node,
+            "unknown section " + section(TomlKey(key->str()), "") +
+                (meant ? " (did you mean " + section(*meant, "") + "?)" : ""));
       }
     }
   }
@@ -658,11 +669,10 @@ class Loader {
         daemon->control_socket = Resolve(daemon->control_socket);
         constexpr std::size_t kMaxPath = sizeof(sockaddr_un{}.sun_path) - 1;
         if (daemon->control_socket.size() > kMaxPath) {
-          reader.Error(*node, "control_socket: " +
-                                  Quoted(daemon->control_socket) +
-                                  " is longer than the " +
-                                  std::to_string(kMaxPath) +
-                                  " bytes a Unix socket path may have");
+          reader.Error(*node,
+                       "control_socket: " + Quoted(daemon->control_socket) +
+                           " is longer than the " + std::to_string(kMaxPath) +
+                           " bytes a Unix socket path may have");
         }
       }
     }
@@ -749,8 +759,7 @@ class Loader {
             reader.String("directory", &program.directory)) {
       CheckDirectory(reader, *node, &program.directory);
     }
-    if (const toml::table* env =
-            reader.Table("env", R"({ NAME = "value" })")) {
+    if (const toml::table* env = reader.Table("env", R"({ NAME = "value" })")) {
       ReadEnv(*env, &program.env);
     }
     if (const toml::node* node = reader.String("user", &program.user)) {
@@ -773,8 +782,8 @@ class Loader {
       ReadSignal(reader, *node, &program.stop_signal);
     }
     reader.DurationAt("stop_timeout", true, &program.stop_timeout);
-    if (const toml::table* backoff = reader.Table(
-            "backoff", R"({ initial = "100ms", max = "30s" })")) {
+    if (const toml::table* backoff =
+            reader.Table("backoff", R"({ initial = "100ms", max = "30s" })")) {
       ReadBackoff(*backoff, table_name, &program.backoff);
     }
     if (const toml::table* limit = reader.Table(
@@ -787,16 +796,20 @@ class Loader {
       limit_reader.ReportUnknownKeys();
     }
     reader.Bool("autostart", &program.autostart);
-    reader.ReportUnknownKeys();
+    // [program.api.v2] makes a program "api" with a table "v2" in it.
+    reader.ReportUnknownKeys([&](std::string_view key, const toml::node& node) {
+      if (!node.is_table()) return std::string();
+      const std::string dotted = std::string(name) + "." + std::string(key);
+      return " (to name a program " + Quoted(dotted) + ", write [program." +
+             Quoted(dotted) + "])";
+    });
     return program;
   }
 
   void CheckProgramName(const toml::table& at, std::string_view name) {
-    const bool valid_chars =
-        std::all_of(name.begin(), name.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) ||
-                 Contains("_.-", c);
-        });
+    const bool valid_chars = std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || Contains("_.-", c);
+    });
     if (name.empty()) {
       errors_.Add(at, "a program name must not be empty");
     } else if (!valid_chars) {
@@ -873,9 +886,9 @@ class Loader {
     if (const std::optional<Misspelling> wrong =
             FindMisspelledPlaceholder(text)) {
       errors_.Add(at, name + ": " + Quoted(wrong->written) +
-                           " is not a placeholder (did you mean " +
-                           Quoted(wrong->meant) +
-                           "?); only {instance} and {program} are replaced");
+                          " is not a placeholder (did you mean " +
+                          Quoted(wrong->meant) +
+                          "?); only {instance} and {program} are replaced");
       return false;
     }
     return true;
@@ -911,8 +924,8 @@ class Loader {
         continue;
       }
       if (!node->is_string()) {
-        std::string message = display + " must be a string, not " +
-                              Describe(*node);
+        std::string message =
+            display + " must be a string, not " + Describe(*node);
         if (node->is_number() || node->is_boolean()) {
           std::ostringstream written;
           node->visit([&](auto&& value) { written << value; });
@@ -941,11 +954,10 @@ class Loader {
                                ") must not be less than backoff.initial (" +
                                FormatDuration(backoff->initial) + ")");
       } else {
-        reader.Error(*initial, "backoff.initial (" +
-                                   FormatDuration(backoff->initial) +
-                                   ") must not be more than backoff.max (" +
-                                   FormatDuration(backoff->max) +
-                                   ", the default)");
+        reader.Error(*initial,
+                     "backoff.initial (" + FormatDuration(backoff->initial) +
+                         ") must not be more than backoff.max (" +
+                         FormatDuration(backoff->max) + ", the default)");
       }
     }
     reader.ReportUnknownKeys();
@@ -961,14 +973,14 @@ class Loader {
       parsed = ParseSignal(name->get());
       if (!parsed) {
         std::string_view written = name->get();
-        if (written.size() > 3 && (written.starts_with("SIG") ||
-                                   written.starts_with("sig"))) {
+        if (written.size() > 3 &&
+            (written.starts_with("SIG") || written.starts_with("sig"))) {
           written.remove_prefix(3);
         }
-        reader.Error(node, "stop_signal must be " + expected + ", not " +
-                               Quoted(name->get()) +
-                               TableReader::DidYouMean(
-                                   Suggest(written, SignalNames())));
+        reader.Error(
+            node, "stop_signal must be " + expected + ", not " +
+                      Quoted(name->get()) +
+                      TableReader::DidYouMean(Suggest(written, SignalNames())));
         return;
       }
     } else if (const toml::value<std::int64_t>* number = node.as_integer()) {
@@ -1004,9 +1016,8 @@ class Loader {
                           int error) {
     const std::string_view kind = key == "user" ? "user" : "group";
     if (error == ENOENT) {
-      reader.Error(at, std::string(key) + ": there is no " +
-                           std::string(kind) + " " + Quoted(name) +
-                           " on this system");
+      reader.Error(at, std::string(key) + ": there is no " + std::string(kind) +
+                           " " + Quoted(name) + " on this system");
     } else if (error != 0) {
       reader.Error(at, std::string(key) + ": looking up the " +
                            std::string(kind) + " " + Quoted(name) +
@@ -1031,10 +1042,10 @@ class Loader {
     if (*directory != written) shown += " (" + *directory + ")";
     struct stat info;
     if (::stat(directory->c_str(), &info) != 0) {
-      reader.Error(at, "directory: " + shown +
-                           (errno == ENOENT ? std::string(" does not exist")
-                                            : std::string(": ") +
-                                                  strerror(errno)));
+      reader.Error(at,
+                   "directory: " + shown +
+                       (errno == ENOENT ? std::string(" does not exist")
+                                        : std::string(": ") + strerror(errno)));
     } else if (!S_ISDIR(info.st_mode)) {
       reader.Error(at, "directory: " + shown + " is not a directory");
     }

@@ -32,17 +32,23 @@ enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
 struct Backoff {
   Duration initial{100};
   Duration max{30000};
+
+  bool operator==(const Backoff&) const = default;
 };
 
 struct CrashLimit {
-  int restarts = 5;  // this many restarts ...
+  int restarts = 5;        // this many restarts ...
   Duration within{60000};  // ... within this window make the slot fatal
+
+  bool operator==(const CrashLimit&) const = default;
 };
 
 // Where something was written in workers.toml (1-based; 0 when unknown).
 struct SourcePosition {
   int line = 0;
   int column = 0;
+
+  bool operator==(const SourcePosition&) const = default;
 };
 
 struct ProgramSpec {
@@ -50,7 +56,9 @@ struct ProgramSpec {
   // Unexpanded: "{instance}" and "{program}" are replaced per worker.
   std::vector<std::string> command;
   int workers = 1;
-  std::string directory;  // empty: workerd's own working directory
+  // Absolute, or empty for workerd's own working directory. Relative paths
+  // in the file resolve against the file's directory; it existed at load.
+  std::string directory;
   // In the order written; values unexpanded like the command.
   std::vector<std::pair<std::string, std::string>> env;
   std::optional<uid_t> uid;  // from `user`, resolved at load
@@ -69,13 +77,16 @@ struct ProgramSpec {
 };
 
 struct DaemonSpec {
-  // Empty: proto's DefaultControlSocketPath().
+  // Empty: proto's DefaultControlSocketPath(). A relative path in the file
+  // resolves against the file's directory.
   std::string control_socket;
   unsigned control_mode = 0660;
   std::string control_group;               // empty: none
   std::optional<gid_t> control_group_gid;  // resolved at load
   Duration shutdown_timeout{30000};
   LogLevel log_level = LogLevel::kInfo;
+
+  bool operator==(const DaemonSpec&) const = default;
 };
 
 struct Config {
@@ -104,11 +115,16 @@ struct ConfigLoad {
   std::vector<ConfigError> errors;
 };
 
+// Both check what a mistake in the file would otherwise turn into a failure
+// at every spawn: that users and groups exist and directories are
+// directories. See daemon/duration.h for durations and
+// daemon/command_split.h for commands written as one string.
 ConfigLoad LoadConfigFile(const std::string& path);
-// `file_name` is used in messages and stored as Config::path.
+// `file_name` is used in messages, stored as Config::path, and its directory
+// is where relative paths resolve (the working directory when it has none).
 ConfigLoad ParseConfig(std::string_view text, const std::string& file_name);
 
 std::string_view RestartPolicyName(RestartPolicy policy);  // "on-failure"
-std::string_view LogLevelName(LogLevel level);              // "warn"
+std::string_view LogLevelName(LogLevel level);             // "warn"
 
 }  // namespace workerd

@@ -10,13 +10,13 @@
 namespace workerd {
 namespace {
 
-constexpr std::string_view kDurationExamples = R"("10s", "250ms" or "2m")";
 constexpr std::string_view kSizeExamples =
     R"("512M", "1G", "64K" or a number of bytes)";
 
 // Largest first, so FormatDuration can take the first unit that divides.
 constexpr std::array<std::pair<std::string_view, std::int64_t>, 4>
-    kDurationUnits = {{{"h", 3'600'000}, {"m", 60'000}, {"s", 1000}, {"ms", 1}}};
+    kDurationUnits = {
+        {{"h", 3'600'000}, {"m", 60'000}, {"s", 1000}, {"ms", 1}}};
 constexpr std::array<std::pair<char, int>, 3> kSizeUnits = {
     {{'G', 30}, {'M', 20}, {'K', 10}}};
 
@@ -123,8 +123,7 @@ std::optional<Duration> ParseDuration(std::string_view text,
       }
     }
     if (denominator == 1 || numerator * unit_ms % denominator != 0) {
-      SetError(error,
-               quoted + " is not a whole number of milliseconds");
+      SetError(error, quoted + " is not a whole number of milliseconds");
       return std::nullopt;
     }
     fraction_ms = numerator * unit_ms / denominator;

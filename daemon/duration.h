@@ -20,6 +20,10 @@ namespace workerd {
 
 using Duration = std::chrono::milliseconds;
 
+// Examples for messages about a value that should have been a duration.
+inline constexpr std::string_view kDurationExamples =
+    R"("10s", "250ms" or "2m")";
+
 // Nothing in workerd waits longer than this; longer values are typos.
 inline constexpr Duration kMaxDuration = std::chrono::hours(24 * 365);
 

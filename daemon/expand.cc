@@ -16,8 +16,8 @@ bool IsWordChar(char c) {
 
 }  // namespace
 
-std::string ExpandPlaceholders(std::string_view text, const std::string& program,
-                               int instance) {
+std::string ExpandPlaceholders(std::string_view text,
+                               const std::string& program, int instance) {
   std::string expanded;
   expanded.reserve(text.size());
   std::size_t i = 0;

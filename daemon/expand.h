@@ -12,8 +12,8 @@ namespace workerd {
 
 // `text` with every "{instance}" and "{program}" replaced, in one left to
 // right pass (replacements are not scanned again).
-std::string ExpandPlaceholders(std::string_view text, const std::string& program,
-                               int instance);
+std::string ExpandPlaceholders(std::string_view text,
+                               const std::string& program, int instance);
 
 struct Misspelling {
   std::string written;  // "{instnace}"

@@ -63,9 +63,13 @@ RestartDecision DecideRestart(const ProgramSpec& spec,
   }
   decision.action = Action::kRestartLater;
   decision.delay = BackoffDelay(spec.backoff, history.failed_starts_in_a_row + 1);
-  decision.reason = fmt::format(
-      "failed to start (it must stay up {}); retrying in {}",
-      FormatDuration(spec.start_period), FormatDuration(decision.delay));
+  // A process that never ran needs no lecture about start_period.
+  decision.reason =
+      exit.kind == ExitStatus::Kind::kSpawnFailed
+          ? fmt::format("retrying in {}", FormatDuration(decision.delay))
+          : fmt::format("failed to start (it must stay up {}); retrying in {}",
+                        FormatDuration(spec.start_period),
+                        FormatDuration(decision.delay));
   return decision;
 }
 

@@ -22,12 +22,14 @@ namespace workerd {
 namespace {
 
 // The child runs on its own small stack in workerd's address space until it
-// execs. Instrumented code must not run there: ASan would poison and
-// unpoison shadow memory for a stack it does not know (and its interceptors,
-// e.g. of _exit, would run leak checks in the wrong process), and a UBSan
-// report would take libc locks the suspended parent may hold. So every
-// function that runs in the child carries these attributes and talks to the
-// kernel only through syscall(2), which no sanitizer intercepts.
+// execs, and never returns from its first frame. Instrumented code must not
+// run there: ASan poisons shadow memory for a frame's locals on entry and
+// clears it on return, so the shadow of the borrowed stack would stay
+// poisoned in the memory workerd reuses next; sanitizer interceptors of libc
+// calls (sigaction, _exit, ...) would update runtime state the suspended
+// parent owns; a UBSan report would take locks the parent may hold. So
+// every function that runs in the child carries these attributes and talks
+// to the kernel only through syscall(2), which no sanitizer intercepts.
 #define WORKERD_CHILD_CODE \
   __attribute__((no_sanitize_address, no_sanitize_undefined))
 
@@ -74,9 +76,9 @@ struct ChildPlan {
   size_t exec_path_count;
   char* const* argv;
   char* const* envp;
-  const char* directory;     // nullptr: keep the cwd
-  char* listen_pid_digits;   // nullptr: no LISTEN_PID; else room for 20
-  int error_fd;              // write end of the CLOEXEC error pipe
+  const char* directory;    // nullptr: keep the cwd
+  char* listen_pid_digits;  // nullptr: no LISTEN_PID; else room for 20
+  int error_fd;             // write end of the CLOEXEC error pipe
   // Sources of the fd plan: [0] /dev/null, [1] stdout, [2] stderr (-1 to
   // keep workerd's), then the listen fds, then the error pipe last.
   const int* source_fds;
@@ -136,9 +138,8 @@ WORKERD_CHILD_CODE int ChildMain(void* arg) {
   } default_action = {};
   for (int sig = 1; sig < _NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    ChildSyscall(SYS_rt_sigaction, sig,
-                 reinterpret_cast<long>(&default_action), 0,
-                 kKernelSigsetBytes);
+    ChildSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&default_action),
+                 0, kKernelSigsetBytes);
   }
 
   // Its own process group, so stopping the worker can signal the whole
@@ -158,8 +159,8 @@ WORKERD_CHILD_CODE int ChildMain(void* arg) {
       plan.moved_fds[i] = -1;
       continue;
     }
-    long r = ChildSyscall(SYS_fcntl, plan.source_fds[i], F_DUPFD_CLOEXEC,
-                          floor);
+    long r =
+        ChildSyscall(SYS_fcntl, plan.source_fds[i], F_DUPFD_CLOEXEC, floor);
     if (r < 0) ChildFail(error_fd, ChildStage::kDup, r, plan.source_fds[i]);
     plan.moved_fds[i] = static_cast<int>(r);
   }
@@ -187,7 +188,8 @@ WORKERD_CHILD_CODE int ChildMain(void* arg) {
   }
 
   if (plan.directory != nullptr) {
-    if (long r = ChildSyscall(SYS_chdir, reinterpret_cast<long>(plan.directory));
+    if (long r =
+            ChildSyscall(SYS_chdir, reinterpret_cast<long>(plan.directory));
         r < 0) {
       ChildFail(error_fd, ChildStage::kChdir, r);
     }
@@ -225,27 +227,25 @@ WORKERD_CHILD_CODE int ChildMain(void* arg) {
     ChildFail(error_fd, ChildStage::kSigmask, r);
   }
 
-  // execvp's rules: a candidate that is missing or not a directory moves on
-  // to the next; EACCES moves on too but wins the report if nothing runs.
-  long last_error = -ENOENT;
+  // execvp's rules: a candidate that is missing (or whose directory is)
+  // moves on to the next; so does EACCES, which is what gets reported if
+  // nothing runs. Any other error is about the program found: stop there.
+  long error = -ENOENT;
   bool saw_eacces = false;
   for (size_t i = 0; i < plan.exec_path_count; ++i) {
-    long r = ChildSyscall(SYS_execve, reinterpret_cast<long>(plan.exec_paths[i]),
-                          reinterpret_cast<long>(plan.argv),
-                          reinterpret_cast<long>(plan.envp));
-    last_error = r;
+    long r = ChildSyscall(
+        SYS_execve, reinterpret_cast<long>(plan.exec_paths[i]),
+        reinterpret_cast<long>(plan.argv), reinterpret_cast<long>(plan.envp));
     if (r == -EACCES) {
       saw_eacces = true;
-    } else if (r != -ENOENT && r != -ENOTDIR && r != -ESTALE &&
-               r != -ENODEV && r != -ETIMEDOUT) {
-      break;
+    } else if (r == -ENOENT || r == -ENOTDIR || r == -ESTALE || r == -ENODEV ||
+               r == -ETIMEDOUT) {
+      error = r;
+    } else {
+      ChildFail(error_fd, ChildStage::kExec, r);
     }
   }
-  if (saw_eacces && (last_error == -ENOENT || last_error == -ENOTDIR ||
-                     last_error == -EACCES)) {
-    last_error = -EACCES;
-  }
-  ChildFail(error_fd, ChildStage::kExec, last_error);
+  ChildFail(error_fd, ChildStage::kExec, saw_eacces ? -EACCES : error);
 }
 
 // --- Parent side ---------------------------------------------------------
@@ -306,6 +306,7 @@ struct Credentials {
   std::vector<gid_t> groups;
   std::optional<gid_t> gid;
   std::optional<uid_t> uid;
+  int lookup_error = 0;  // the uid's passwd entry was needed but not found
 };
 
 Credentials ResolveCredentials(const SpawnRequest& request) {
@@ -320,13 +321,19 @@ Credentials ResolveCredentials(const SpawnRequest& request) {
     std::vector<char> buffer(size > 0 ? size : 16384);
     passwd entry;
     passwd* found = nullptr;
-    while (getpwuid_r(*request.uid, &entry, buffer.data(), buffer.size(),
-                      &found) == ERANGE) {
+    int result;
+    while ((result = getpwuid_r(*request.uid, &entry, buffer.data(),
+                                buffer.size(), &found)) == ERANGE) {
       buffer.resize(buffer.size() * 2);
     }
     if (found != nullptr) {
       user_name = found->pw_name;
       if (!creds.gid) creds.gid = found->pw_gid;
+    } else if (!creds.gid) {
+      // Without a group to switch to, the worker would keep workerd's
+      // (root's, typically): refuse rather than guess.
+      creds.lookup_error = result != 0 ? result : ENOENT;
+      return creds;
     }
   }
   if (geteuid() != 0) return creds;
@@ -345,8 +352,6 @@ Credentials ResolveCredentials(const SpawnRequest& request) {
   } else if (creds.gid) {
     creds.groups = {*creds.gid};
   }
-  // A uid with no passwd entry and no gid: no supplementary groups at all,
-  // rather than keeping root's.
   return creds;
 }
 
@@ -367,8 +372,7 @@ SpawnError ErrorFromChild(const ChildFailure& failure,
     case ChildStage::kChdir:
       return MakeError("chdir", request.directory, failure.error);
     case ChildStage::kSetgroups:
-      return MakeError("setgroups",
-                       creds.uid ? std::to_string(*creds.uid) : "",
+      return MakeError("setgroups", creds.uid ? std::to_string(*creds.uid) : "",
                        failure.error);
     case ChildStage::kSetgid:
       return MakeError("setgid", std::to_string(creds.gid.value_or(0)),
@@ -409,9 +413,9 @@ class ChildStack {
   ChildStack() {
     // One extra page at the bottom stays inaccessible, so an overflow
     // faults instead of scribbling over workerd's heap.
-    void* mapping = mmap(nullptr, kChildStackBytes + kGuardBytes,
-                         PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    void* mapping =
+        mmap(nullptr, kChildStackBytes + kGuardBytes, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (mapping == MAP_FAILED) return;
     base_ = static_cast<char*>(mapping);
     mprotect(base_, kGuardBytes, PROT_NONE);
@@ -445,7 +449,8 @@ std::string SpawnError::ToString() const {
     // Numbers read plainly (`setuid 33`); names and paths are quoted so an
     // empty or space-laden one is visible (`chdir "/srv/my app"`).
     bool numeric = stage == "setuid" || stage == "setgid" ||
-                   stage == "setgroups" || stage == "dup";
+                   stage == "setgroups" || stage == "dup" ||
+                   stage == "getpwuid";
     text += ' ';
     if (numeric) {
       text += subject;
@@ -463,6 +468,10 @@ std::string SpawnError::ToString() const {
 
 SpawnResult ProcessSpawner::Spawn(const SpawnRequest& request) {
   if (request.argv.empty()) return MakeError("exec", "", EINVAL);
+  // A hole in 3.. would keep whatever workerd has at that number.
+  for (int fd : request.listen_fds) {
+    if (fd < 0) return MakeError("dup", std::to_string(fd), EBADF);
+  }
   if (ContainsNul(request.argv) || ContainsNul(request.env) ||
       request.directory.find('\0') != std::string::npos) {
     return MakeError("exec", request.argv[0], EINVAL);
@@ -517,6 +526,10 @@ SpawnResult ProcessSpawner::Spawn(const SpawnRequest& request) {
   }
 
   const Credentials creds = ResolveCredentials(request);
+  if (creds.lookup_error != 0) {
+    return MakeError("getpwuid", std::to_string(*request.uid),
+                     creds.lookup_error);
+  }
 
   UniqueFd dev_null(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!dev_null) return MakeError("open", "/dev/null", errno);
@@ -540,8 +553,8 @@ SpawnResult ProcessSpawner::Spawn(const SpawnRequest& request) {
   plan.exec_path_count = exec_paths.size();
   plan.argv = argv.data();
   plan.envp = envp.data();
-  plan.directory = request.directory.empty() ? nullptr
-                                             : request.directory.c_str();
+  plan.directory =
+      request.directory.empty() ? nullptr : request.directory.c_str();
   plan.listen_pid_digits =
       listen_count > 0 ? listen_pid_entry.data() + kListenPidPrefix.size()
                        : nullptr;

@@ -18,7 +18,8 @@ namespace workerd {
 struct SpawnRequest {
   // argv[0] without a slash is looked up in the PATH of `env` (falling back
   // to "/usr/local/bin:/usr/bin:/bin"); with a slash it is used as it is,
-  // relative to `directory`.
+  // relative to `directory`. Unlike execvp, a file without #! that the
+  // kernel cannot run is reported (ENOEXEC), not handed to /bin/sh.
   std::vector<std::string> argv;
   std::vector<std::string> env;  // the complete environment, "KEY=VALUE"
   std::string directory;         // empty: stay in workerd's directory
@@ -29,6 +30,10 @@ struct SpawnRequest {
   // child's own pid) and LISTEN_FDNAMES set when non-empty.
   std::vector<int> listen_fds;
   std::vector<std::string> listen_fd_names;
+  // A uid without a gid takes the primary group of its passwd entry (no
+  // entry: a "getpwuid" SpawnError). When workerd is root, the
+  // supplementary groups become the user's, or just the gid when the uid
+  // has no passwd entry.
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
 };
@@ -46,7 +51,8 @@ struct SpawnError {
   std::string subject;
   int error = 0;
 
-  // `exec "gunicornn": No such file or directory`
+  // `exec "gunicornn": No such file or directory`; numeric subjects (uid,
+  // gid, fd) go unquoted: `setuid 33: Operation not permitted`.
   std::string ToString() const;
 };
 

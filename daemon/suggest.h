@@ -22,8 +22,8 @@ std::size_t EditDistance(std::string_view a, std::string_view b);
 // That is as far as a typo plausibly goes before suggestions become noise.
 // Ties go to the earlier candidate; a candidate equal to `word` is never
 // suggested.
-std::optional<std::string> Suggest(std::string_view word,
-                                   std::span<const std::string_view> candidates);
+std::optional<std::string> Suggest(
+    std::string_view word, std::span<const std::string_view> candidates);
 std::optional<std::string> Suggest(std::string_view word,
                                    const std::vector<std::string>& candidates);
 

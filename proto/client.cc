@@ -67,12 +67,12 @@ std::variant<Client, ConnectError> Client::Connect(
     return ConnectError{Kind::kOther, "the control socket path is empty"};
   }
   if (socket_path.size() >= sizeof(address.sun_path)) {
-    return ConnectError{
-        Kind::kOther,
-        "the control socket path " + socket_path + " is too long (" +
-            std::to_string(socket_path.size()) + " bytes; a Unix socket path " +
-            "has at most " + std::to_string(sizeof(address.sun_path) - 1) +
-            ")"};
+    return ConnectError{Kind::kOther,
+                        "the control socket path " + socket_path +
+                            " is too long (" +
+                            std::to_string(socket_path.size()) +
+                            " bytes; a Unix socket path " + "has at most " +
+                            std::to_string(sizeof(address.sun_path) - 1) + ")"};
   }
   socket_path.copy(address.sun_path, socket_path.size());
 
@@ -94,13 +94,14 @@ std::variant<Client, ConnectError> Client::Connect(
     const int error = errno;
     switch (error) {
       case ENOENT:
-        return ConnectError{Kind::kNotRunning, "workerd is not running (no "
-                                               "socket at " +
-                                                   socket_path + ")"};
-      case ECONNREFUSED:
         return ConnectError{Kind::kNotRunning,
-                            "workerd is not running (nothing listens on " +
+                            "workerd is not running (no "
+                            "socket at " +
                                 socket_path + ")"};
+      case ECONNREFUSED:
+        return ConnectError{
+            Kind::kNotRunning,
+            "workerd is not running (nothing listens on " + socket_path + ")"};
       case EACCES:
       case EPERM:
         return ConnectError{
@@ -152,8 +153,9 @@ std::optional<std::string> Client::WaitFor(short events, Deadline deadline) {
     }
     pollfd entry{fd_, events, 0};
     const int ready = ::poll(&entry, 1, wait_ms);
-    if (ready > 0) return std::nullopt;  // readable, writable, or hung up:
-                                         // the next call says which
+    if (ready > 0)
+      return std::nullopt;  // readable, writable, or hung up:
+                            // the next call says which
     if (ready < 0 && errno != EINTR) {
       return "cannot wait for " + peer_name_ + ": " + ErrnoText(errno);
     }
@@ -165,8 +167,7 @@ std::optional<Client::SendFailure> Client::SendAll(std::string_view bytes,
   if (fd_ < 0) return SendFailure{false, "the connection is closed"};
   while (!bytes.empty()) {
     // MSG_NOSIGNAL: a daemon that hangs up must give us EPIPE, not SIGPIPE.
-    const ssize_t sent =
-        ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (sent >= 0) {
       bytes.remove_prefix(static_cast<std::size_t>(sent));
       continue;
@@ -182,8 +183,8 @@ std::optional<Client::SendFailure> Client::SendAll(std::string_view bytes,
     if (error == EPIPE || error == ECONNRESET) {
       return SendFailure{true, std::string(kClosedEarly)};
     }
-    return SendFailure{false, "cannot write to " + peer_name_ + ": " +
-                                  ErrnoText(error)};
+    return SendFailure{
+        false, "cannot write to " + peer_name_ + ": " + ErrnoText(error)};
   }
   return std::nullopt;
 }
@@ -206,7 +207,8 @@ std::variant<Response, std::string> Client::ReadUntil(Deadline deadline) {
     char buffer[64 * 1024];
     const ssize_t received = ::recv(fd_, buffer, sizeof(buffer), 0);
     if (received > 0) {
-      reader_.Append(std::string_view(buffer, static_cast<std::size_t>(received)));
+      reader_.Append(
+          std::string_view(buffer, static_cast<std::size_t>(received)));
       continue;
     }
     if (received == 0) {
@@ -242,8 +244,7 @@ std::variant<Response, std::string> Client::ReadResponse(Timeout timeout) {
 }
 
 std::variant<Response, std::string> Client::Call(
-    const Request& request, const InterimHandler& on_interim,
-    Timeout timeout) {
+    const Request& request, const InterimHandler& on_interim, Timeout timeout) {
   const Deadline deadline = DeadlineAfter(timeout);
   Request sent = request;
   if (sent.id.is_null()) sent.id = next_id_++;

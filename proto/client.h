@@ -92,8 +92,7 @@ class Client {
   Client(int fd, std::string peer_name);
 
   static Deadline DeadlineAfter(Timeout timeout);
-  std::optional<SendFailure> SendAll(std::string_view bytes,
-                                     Deadline deadline);
+  std::optional<SendFailure> SendAll(std::string_view bytes, Deadline deadline);
   std::variant<Response, std::string> ReadUntil(Deadline deadline);
   // Waits until fd_ is readable (POLLIN) or writable (POLLOUT). On timeout
   // or error, a sentence.

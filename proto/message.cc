@@ -264,11 +264,10 @@ std::variant<Response, std::string> DecodeResponse(std::string_view line) {
 
   if (!response.ok) {
     const Json* error = Find(json, "error");
-    const Json* code = error && error->is_object() ? Find(*error, "code")
-                                                   : nullptr;
-    const Json* message = error && error->is_object()
-                              ? Find(*error, "message")
-                              : nullptr;
+    const Json* code =
+        error && error->is_object() ? Find(*error, "code") : nullptr;
+    const Json* message =
+        error && error->is_object() ? Find(*error, "message") : nullptr;
     if (code == nullptr || !code->is_string() || message == nullptr ||
         !message->is_string()) {
       return std::string(

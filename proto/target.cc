@@ -29,7 +29,8 @@ std::variant<Target, std::string> ParseTarget(std::string_view text) {
     // workers.toml could quote such a name, but a target containing it is
     // far more likely a slip of the shell than a real program.
     if (IsControlOrSpace(c)) {
-      return Invalid(text, "a program name has no spaces or control characters");
+      return Invalid(text,
+                     "a program name has no spaces or control characters");
     }
   }
   Target target{std::string(program), std::nullopt};

@@ -435,7 +435,9 @@ std::optional<std::string> RawConnection::ReadLine(Millis deadline) {
 }
 
 Json RawConnection::Ask(std::string_view line, Millis deadline) {
-  if (Send(std::string(line) + "\n", deadline)) return nullptr;
+  // A failed send is not the end: the daemon may have answered already
+  // (too_many_clients on connect) and closed, and the answer is readable.
+  Send(std::string(line) + "\n", deadline);
   std::optional<std::string> answer = ReadLine(deadline);
   if (!answer) return nullptr;
   Json json = Json::parse(*answer, nullptr, /*allow_exceptions=*/false);

@@ -117,6 +117,8 @@ class RawConnection {
   // (eof() tells which).
   std::optional<std::string> ReadLine(Millis deadline = kDeadline);
   // Sends `line` + '\n' and parses the next line as JSON (null if none).
+  // The line is read even if the send failed: the daemon may have said
+  // why before it closed.
   Json Ask(std::string_view line, Millis deadline = kDeadline);
   // Whether the daemon closed the connection (seen while reading).
   bool eof() const { return eof_; }

@@ -148,7 +148,8 @@ TEST(ClientTest, ReportsInterimResponsesThenReturnsTheFinalOne) {
 TEST(ClientTest, ErrorAnswersAreAnswers) {
   FakeControlServer server([](const std::string&) {
     return FakeControlServer::Reply{EncodeResponse(Response::Failure(
-        Json(1), Error{error_code::kUnknownTarget, "no program named \"wbe\""}))};
+        Json(1),
+        Error{error_code::kUnknownTarget, "no program named \"wbe\""}))};
   });
   Client client = ConnectOrDie(server.path());
   auto answer = client.Call(StatusRequest());
@@ -249,14 +250,13 @@ TEST(ClientTest, LargeRequestsAndAnswersCrossInPieces) {
   FakeControlServer server([](const std::string& line) {
     auto decoded = DecodeRequest(line);
     if (!std::holds_alternative<Request>(decoded)) {
-      return FakeControlServer::Reply{EncodeResponse(
-          Response::Failure(nullptr, std::get<Error>(decoded)))};
+      return FakeControlServer::Reply{
+          EncodeResponse(Response::Failure(nullptr, std::get<Error>(decoded)))};
     }
     const Request& request = std::get<Request>(decoded);
     return FakeControlServer::Reply{EncodeResponse(Response::Success(
-        request.id,
-        {{"size", request.args["blob"].get<std::string>().size()},
-         {"back", request.args["blob"]}}))};
+        request.id, {{"size", request.args["blob"].get<std::string>().size()},
+                     {"back", request.args["blob"]}}))};
   });
   Client client = ConnectOrDie(server.path());
   Request request = StatusRequest();
@@ -313,9 +313,7 @@ TEST(ClientTest, MovedFromClientOwnsNothing) {
   Client second = std::move(first);
   EXPECT_EQ(first.fd(), -1);  // NOLINT(bugprone-use-after-move)
   EXPECT_EQ(second.fd(), fds[0]);
-  {
-    Client third = std::move(second);
-  }
+  { Client third = std::move(second); }
   // The only owner is gone: the peer sees end of file.
   char c;
   EXPECT_EQ(::read(fds[1], &c, 1), 0);

@@ -78,27 +78,33 @@ TEST(ParseDurationTest, ExplainsAnUnknownUnit) {
 }
 
 TEST(ParseDurationTest, ExplainsWhatIsNotADuration) {
-  EXPECT_EQ(DurationError(""),
-            R"(an empty string is not a duration; write it like "10s", "250ms" or "2m")");
-  EXPECT_EQ(DurationError("soon"),
-            R"("soon" is not a duration; write it like "10s", "250ms" or "2m")");
+  EXPECT_EQ(
+      DurationError(""),
+      R"(an empty string is not a duration; write it like "10s", "250ms" or "2m")");
+  EXPECT_EQ(
+      DurationError("soon"),
+      R"("soon" is not a duration; write it like "10s", "250ms" or "2m")");
   EXPECT_EQ(DurationError(".5s"),
             R"(".5s" is not a duration; write it like "10s", "250ms" or "2m")");
   EXPECT_EQ(DurationError("1.s"),
             R"("1.s" is not a duration; write it like "10s", "250ms" or "2m")");
   EXPECT_EQ(DurationError("+1s"),
             R"("+1s" is not a duration; write it like "10s", "250ms" or "2m")");
-  EXPECT_EQ(DurationError("10 s"),
-            R"("10 s" must not contain spaces; write it like "10s", "250ms" or "2m")");
-  EXPECT_EQ(DurationError(" 10s"),
-            R"(" 10s" must not contain spaces; write it like "10s", "250ms" or "2m")");
-  EXPECT_EQ(DurationError("-1s"), R"("-1s" is negative; a duration is 0s or more)");
+  EXPECT_EQ(
+      DurationError("10 s"),
+      R"("10 s" must not contain spaces; write it like "10s", "250ms" or "2m")");
+  EXPECT_EQ(
+      DurationError(" 10s"),
+      R"(" 10s" must not contain spaces; write it like "10s", "250ms" or "2m")");
+  EXPECT_EQ(DurationError("-1s"),
+            R"("-1s" is negative; a duration is 0s or more)");
 }
 
 TEST(ParseDurationTest, RejectsMoreThanAYear) {
   EXPECT_EQ(ParseDuration("8760h"), kMaxDuration);
   EXPECT_EQ(ParseDuration("525600m"), kMaxDuration);
-  EXPECT_EQ(DurationError("8761h"), R"("8761h" is too long; the most is "8760h")");
+  EXPECT_EQ(DurationError("8761h"),
+            R"("8761h" is too long; the most is "8760h")");
   EXPECT_EQ(DurationError("8760.5h"),
             R"("8760.5h" is too long; the most is "8760h")");
   EXPECT_EQ(DurationError("31536000001ms"),
@@ -127,10 +133,10 @@ TEST(FormatDurationTest, UsesTheLargestUnitThatDivides) {
 }
 
 TEST(FormatDurationTest, RoundTripsThroughParse) {
-  for (std::int64_t ms : std::initializer_list<std::int64_t>{0, 1, 999, 1000, 1001, 1500, 59999, 60000, 61000,
-                          3599999, 3600000, 5400000, 31536000000}) {
-    EXPECT_EQ(ParseDuration(FormatDuration(milliseconds(ms))),
-              milliseconds(ms))
+  for (std::int64_t ms : std::initializer_list<std::int64_t>{
+           0, 1, 999, 1000, 1001, 1500, 59999, 60000, 61000, 3599999, 3600000,
+           5400000, 31536000000}) {
+    EXPECT_EQ(ParseDuration(FormatDuration(milliseconds(ms))), milliseconds(ms))
         << ms;
   }
 }
@@ -148,20 +154,27 @@ TEST(ParseSizeTest, ReadsUnitsAsPowersOf1024) {
 }
 
 TEST(ParseSizeTest, ExplainsMistakes) {
-  EXPECT_EQ(SizeError(""),
-            R"(an empty string is not a size; write it like "512M", "1G", "64K" or a number of bytes)");
-  EXPECT_EQ(SizeError("big"),
-            R"("big" is not a size; write it like "512M", "1G", "64K" or a number of bytes)");
-  EXPECT_EQ(SizeError("-1M"),
-            R"("-1M" is not a size; write it like "512M", "1G", "64K" or a number of bytes)");
-  EXPECT_EQ(SizeError("1.5G"),
-            R"("1.5G" is not a whole number; write it like "512M", "1G", "64K" or a number of bytes)");
-  EXPECT_EQ(SizeError("512 M"),
-            R"("512 M" must not contain spaces; write it like "512M", "1G", "64K" or a number of bytes)");
-  EXPECT_EQ(SizeError("512MB"),
-            R"("512MB" has an unknown unit "MB"; use K, M or G (powers of 1024), or no unit for bytes)");
-  EXPECT_EQ(SizeError("1T"),
-            R"("1T" has an unknown unit "T"; use K, M or G (powers of 1024), or no unit for bytes)");
+  EXPECT_EQ(
+      SizeError(""),
+      R"(an empty string is not a size; write it like "512M", "1G", "64K" or a number of bytes)");
+  EXPECT_EQ(
+      SizeError("big"),
+      R"("big" is not a size; write it like "512M", "1G", "64K" or a number of bytes)");
+  EXPECT_EQ(
+      SizeError("-1M"),
+      R"("-1M" is not a size; write it like "512M", "1G", "64K" or a number of bytes)");
+  EXPECT_EQ(
+      SizeError("1.5G"),
+      R"("1.5G" is not a whole number; write it like "512M", "1G", "64K" or a number of bytes)");
+  EXPECT_EQ(
+      SizeError("512 M"),
+      R"("512 M" must not contain spaces; write it like "512M", "1G", "64K" or a number of bytes)");
+  EXPECT_EQ(
+      SizeError("512MB"),
+      R"("512MB" has an unknown unit "MB"; use K, M or G (powers of 1024), or no unit for bytes)");
+  EXPECT_EQ(
+      SizeError("1T"),
+      R"("1T" has an unknown unit "T"; use K, M or G (powers of 1024), or no unit for bytes)");
 }
 
 TEST(ParseSizeTest, RejectsOverflow) {

@@ -6,8 +6,7 @@ namespace workerd {
 namespace {
 
 TEST(ExpandPlaceholdersTest, ReplacesInstanceAndProgram) {
-  EXPECT_EQ(ExpandPlaceholders("--port=80{instance}", "web", 3),
-            "--port=803");
+  EXPECT_EQ(ExpandPlaceholders("--port=80{instance}", "web", 3), "--port=803");
   EXPECT_EQ(ExpandPlaceholders("{program}-{instance}.log", "web", 0),
             "web-0.log");
   EXPECT_EQ(ExpandPlaceholders("{instance}{instance}", "web", 12), "1212");
@@ -34,8 +33,7 @@ TEST(ExpandPlaceholdersTest, HasNoEscapeForBraces) {
 
 TEST(ExpandPlaceholdersTest, DoesNotRescanReplacements) {
   EXPECT_EQ(ExpandPlaceholders("{program}", "{instance}", 5), "{instance}");
-  EXPECT_EQ(ExpandPlaceholders("{progr{instance}am}", "web", 5),
-            "{progr5am}");
+  EXPECT_EQ(ExpandPlaceholders("{progr{instance}am}", "web", 5), "{progr5am}");
 }
 
 TEST(FindMisspelledPlaceholderTest, FindsNearMisses) {

@@ -91,8 +91,8 @@ class FakeControlServer {
   static void WriteAll(int fd, const std::string& bytes) {
     std::size_t done = 0;
     while (done < bytes.size()) {
-      const ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done,
-                               MSG_NOSIGNAL);
+      const ssize_t n =
+          ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
       if (n <= 0) return;  // the client went away; the test will notice
       done += static_cast<std::size_t>(n);
     }

@@ -42,9 +42,9 @@ std::string ResponseError(std::string_view line) {
 }
 
 TEST(DecodeRequestTest, ReadsEveryField) {
-  const Request request = DecodeOk(
-      R"({"id": 7, "command": "stop", "args": {"targets": ["web:2"]},)"
-      R"( "protocol": 1})");
+  const Request request =
+      DecodeOk(R"({"id": 7, "command": "stop", "args": {"targets": ["web:2"]},)"
+               R"( "protocol": 1})");
   EXPECT_EQ(request.id, Json(7));
   EXPECT_EQ(request.command, "stop");
   EXPECT_EQ(request.args, Json::parse(R"({"targets": ["web:2"]})"));
@@ -96,11 +96,12 @@ TEST(DecodeRequestTest, RejectsInvalidUtf8) {
 }
 
 TEST(DecodeRequestTest, RequiresAnObject) {
-  EXPECT_EQ(DecodeError("[1,2]"),
-            (Error{"bad_request",
-                   "request must be a JSON object, not an array"}));
-  EXPECT_EQ(DecodeError("\"status\""),
-            (Error{"bad_request", "request must be a JSON object, not a string"}));
+  EXPECT_EQ(
+      DecodeError("[1,2]"),
+      (Error{"bad_request", "request must be a JSON object, not an array"}));
+  EXPECT_EQ(
+      DecodeError("\"status\""),
+      (Error{"bad_request", "request must be a JSON object, not a string"}));
   EXPECT_EQ(DecodeError("null"),
             (Error{"bad_request", "request must be a JSON object, not null"}));
 }
@@ -146,9 +147,8 @@ TEST(DecodeRequestTest, RefusesDeepNestingBeforeParsing) {
   EXPECT_EQ(DecodeError(deep),
             (Error{"bad_request", "request nests deeper than 64 levels"}));
   // Brackets inside strings do not count.
-  const Request request = DecodeOk(
-      R"({"command":"status","args":{"x":")" + std::string(100, '[') +
-      R"(\"["}})");
+  const Request request = DecodeOk(R"({"command":"status","args":{"x":")" +
+                                   std::string(100, '[') + R"(\"["}})");
   EXPECT_EQ(request.args["x"], std::string(100, '[') + "\"[");
 }
 
@@ -165,8 +165,9 @@ TEST(EncodeRequestTest, WritesOneLineInFieldOrder) {
   EXPECT_EQ(EncodeRequest(request),
             "{\"id\":3,\"command\":\"stop\",\"args\":{\"targets\":[\"web:2\"]},"
             "\"protocol\":1}\n");
-  EXPECT_EQ(EncodeRequest(Request{Json("a"), "status", Json::object(), std::nullopt}),
-            "{\"id\":\"a\",\"command\":\"status\"}\n");
+  EXPECT_EQ(
+      EncodeRequest(Request{Json("a"), "status", Json::object(), std::nullopt}),
+      "{\"id\":\"a\",\"command\":\"status\"}\n");
 }
 
 TEST(EncodeRequestTest, RoundTripsThroughDecode) {
@@ -227,8 +228,9 @@ TEST(EncodeResponseTest, ReplacesInvalidUtf8InsteadOfThrowing) {
 TEST(EncodeResponseTest, EscapesControlCharactersOntoOneLine) {
   const std::string line =
       EncodeResponse(Response::Success(Json(1), {{"message", "a\nb\r\tc"}}));
-  EXPECT_EQ(line,
-            "{\"id\":1,\"ok\":true,\"result\":{\"message\":\"a\\nb\\r\\tc\"}}\n");
+  EXPECT_EQ(
+      line,
+      "{\"id\":1,\"ok\":true,\"result\":{\"message\":\"a\\nb\\r\\tc\"}}\n");
 }
 
 TEST(DecodeResponseTest, ReadsSuccessFailureAndInterim) {

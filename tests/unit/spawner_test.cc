@@ -6,8 +6,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
-#include <pthread.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -209,11 +209,10 @@ TEST_F(SpawnerTest, PassesArgvAndEnvExactly) {
   for (size_t i = 0; i < request.argv.size(); ++i) {
     EXPECT_EQ((*report)["argv" + std::to_string(i)], request.argv[i]) << i;
   }
-  std::map<std::string, std::string> expected_env = {
-      {"FOO", "bar"},
-      {"EMPTY", ""},
-      {"WITH_EQ", "a=b"},
-      {"PATH", "/usr/bin:/bin"}};
+  std::map<std::string, std::string> expected_env = {{"FOO", "bar"},
+                                                     {"EMPTY", ""},
+                                                     {"WITH_EQ", "a=b"},
+                                                     {"PATH", "/usr/bin:/bin"}};
   EXPECT_EQ(report->Env(), expected_env);
 }
 
@@ -306,6 +305,22 @@ TEST_F(SpawnerTest, ReportsMissingDirectory) {
   EXPECT_TRUE(HasNoChildren());
 }
 
+TEST_F(SpawnerTest, ReportsBadStdoutFd) {
+  SpawnRequest request = WorkerRequest(Path("report"));
+  request.stdout_fd = 999;  // not open
+  SpawnError error = MustFail(request);
+  EXPECT_EQ(error.ToString(), "dup 999: Bad file descriptor");
+  EXPECT_TRUE(HasNoChildren());
+}
+
+TEST_F(SpawnerTest, RejectsNegativeListenFdWithoutStartingAnything) {
+  SpawnRequest request = WorkerRequest(Path("report"));
+  request.listen_fds = {-1};
+  SpawnError error = MustFail(request);
+  EXPECT_EQ(error.ToString(), "dup -1: Bad file descriptor");
+  EXPECT_TRUE(HasNoChildren());
+}
+
 TEST_F(SpawnerTest, RejectsEmptyArgvWithoutStartingAnything) {
   SpawnRequest request;
   SpawnError error = MustFail(request);
@@ -376,6 +391,14 @@ TEST_F(SpawnerTest, SwitchesUserAndGroups) {
   EXPECT_EQ((*report)["egid"], "65534");
   // root's supplementary groups are gone.
   EXPECT_EQ((*report)["groups"], "65534");
+}
+
+TEST_F(SpawnerTest, RefusesUidWithoutGroupToSwitchTo) {
+  SpawnRequest request = WorkerRequest(Path("report"));
+  request.uid = 4123456;  // no passwd entry, and no gid given
+  SpawnError error = MustFail(request);
+  EXPECT_EQ(error.ToString(), "getpwuid 4123456: No such file or directory");
+  EXPECT_TRUE(HasNoChildren());
 }
 
 TEST_F(SpawnerTest, StartsInOwnProcessGroup) {
@@ -553,9 +576,9 @@ TEST_F(SpawnerTest, ReturnsPidfdOfTheWorker) {
   pollfd pfd{process.pidfd.Get(), POLLIN, 0};
   EXPECT_EQ(poll(&pfd, 1, 0), 0);
   // The pidfd names this very process: a signal through it ends the worker.
-  ASSERT_EQ(syscall(SYS_pidfd_send_signal, process.pidfd.Get(), SIGTERM,
-                    nullptr, 0),
-            0);
+  ASSERT_EQ(
+      syscall(SYS_pidfd_send_signal, process.pidfd.Get(), SIGTERM, nullptr, 0),
+      0);
   int status = WaitExit(process);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }

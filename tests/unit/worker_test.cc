@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 #include <set>
 
@@ -22,6 +23,10 @@ class FakeSpawner : public Spawner {
     if (fail_with) return *fail_with;
     SpawnRequest real = request;
     real.argv = worker_argv;
+    // The test worker writes its pidfile once its signal handlers are in
+    // place: the proof a test waits for before it signals the worker.
+    real.argv.push_back("--pidfile");
+    real.argv.push_back(UpFile(requests.size() - 1));
     SpawnResult result = real_.Spawn(real);
     if (auto* process = std::get_if<SpawnedProcess>(&result)) {
       pids.insert(process->pid);
@@ -29,6 +34,11 @@ class FakeSpawner : public Spawner {
     return result;
   }
 
+  std::string UpFile(std::size_t spawn) const {
+    return dir + "/up-" + std::to_string(spawn);
+  }
+
+  std::string dir;
   std::vector<SpawnRequest> requests;
   std::optional<SpawnError> fail_with;
   std::vector<std::string> worker_argv = {TEST_WORKER_PATH};
@@ -42,6 +52,9 @@ class WorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     BlockSignals({SIGCHLD});
+    char dir[] = "/tmp/worker_test.XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    spawner_.dir = dir;
     spec_.name = "web";
     spec_.command = {"app", "{instance}"};
     spec_.start_period = milliseconds(50);
@@ -57,6 +70,13 @@ class WorkerTest : public ::testing::Test {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
     }
+    std::filesystem::remove_all(spawner_.dir);
+  }
+
+  // The latest spawned test worker has set up its signal handlers.
+  bool RunUntilWorkerUp() {
+    std::string up = spawner_.UpFile(spawner_.requests.size() - 1);
+    return RunUntil([&] { return std::filesystem::exists(up); });
   }
 
   Worker& MakeWorker() {
@@ -137,8 +157,8 @@ TEST_F(WorkerTest, SpawnFailuresBackOffThenTurnFatal) {
   worker.Start();
   EXPECT_EQ(worker.state(), WorkerState::kBackoff);
   EXPECT_EQ(worker.message(),
-            "exec \"gunicornn\": No such file or directory; failed to start "
-            "(it must stay up 50ms); retrying in 10ms");
+            "exec \"gunicornn\": No such file or directory; retrying in "
+            "10ms");
   ASSERT_TRUE(RunUntilState(WorkerState::kFatal));
   // The first spawn and three restarts; the fourth is refused.
   EXPECT_EQ(spawner_.requests.size(), 4u);
@@ -173,6 +193,7 @@ TEST_F(WorkerTest, StopEscalatesToSigkillAfterStopTimeout) {
   Worker& worker = MakeWorker();
   worker.Start();
   ASSERT_TRUE(RunUntilState(WorkerState::kReady));
+  ASSERT_TRUE(RunUntilWorkerUp());
   pid_t pid = worker.pid();
   worker.Stop();
   EXPECT_EQ(worker.state(), WorkerState::kStopping);
@@ -187,6 +208,7 @@ TEST_F(WorkerTest, GracefulStopEndsStopped) {
   Worker& worker = MakeWorker();
   worker.Start();
   ASSERT_TRUE(RunUntilState(WorkerState::kReady));
+  ASSERT_TRUE(RunUntilWorkerUp());
   worker.Stop();
   ASSERT_TRUE(RunUntilState(WorkerState::kStopped));
   EXPECT_EQ(worker.last_exit()->Describe(), "exited successfully");

@@ -1,0 +1,1060 @@
+#include "daemon/config.h"
+
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "daemon/suggest.h"
+
+namespace workerd {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// The configuration of `text`, which must have no errors.
+Config Parse(std::string_view text,
+             const std::string& file_name = "workers.toml") {
+  ConfigLoad load = ParseConfig(text, file_name);
+  std::string errors;
+  for (const ConfigError& error : load.errors)
+    errors += error.ToString() + "\n";
+  EXPECT_TRUE(load.config.has_value()) << errors;
+  EXPECT_EQ(errors, "");
+  return load.config.value_or(Config{});
+}
+
+// Every error of `text`, as users see them.
+std::vector<std::string> Errors(std::string_view text,
+                                const std::string& file_name = "workers.toml") {
+  ConfigLoad load = ParseConfig(text, file_name);
+  EXPECT_FALSE(load.config.has_value());
+  std::vector<std::string> errors;
+  for (const ConfigError& error : load.errors) {
+    EXPECT_EQ(error.file, file_name);
+    errors.push_back(error.ToString());
+  }
+  return errors;
+}
+
+// The one error of `text`.
+std::string Error(std::string_view text) {
+  std::vector<std::string> errors = Errors(text);
+  EXPECT_EQ(errors.size(), 1u) << ::testing::PrintToString(errors);
+  return errors.empty() ? "" : errors.front();
+}
+
+// The one error of a program [program.web] whose body is `body`; the body
+// starts on line 2, and `command` is added on the line after it unless the
+// body sets one.
+std::string ProgramError(const std::string& body) {
+  std::string text = "[program.web]\n" + body + "\n";
+  if (body.find("command") == std::string::npos) text += "command = \"app\"\n";
+  return Error(text);
+}
+
+ProgramSpec ParseProgram(const std::string& body) {
+  std::string text = "[program.web]\n" + body + "\n";
+  if (body.find("command") == std::string::npos) text += "command = \"app\"\n";
+  Config config = Parse(text);
+  EXPECT_EQ(config.programs.size(), 1u);
+  return config.programs.empty() ? ProgramSpec{} : config.programs.front();
+}
+
+// A fresh directory, removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (fs::temp_directory_path() / "workerd-config-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+  fs::path Write(const std::string& name, std::string_view text) const {
+    fs::path file = path_ / name;
+    std::ofstream(file) << text;
+    return file;
+  }
+
+ private:
+  fs::path path_;
+};
+
+// ---------------------------------------------------------------------------
+// What a valid file gives.
+
+TEST(ConfigTest, EmptyFileIsValidAndHasNoPrograms) {
+  const Config config = Parse("");
+  EXPECT_EQ(config.path, "workers.toml");
+  EXPECT_TRUE(config.programs.empty());
+  const DaemonSpec defaults;
+  EXPECT_EQ(config.daemon.control_socket, defaults.control_socket);
+  EXPECT_EQ(config.daemon.control_mode, 0660u);
+  EXPECT_EQ(config.daemon.control_group, "");
+  EXPECT_EQ(config.daemon.control_group_gid, std::nullopt);
+  EXPECT_EQ(config.daemon.shutdown_timeout, seconds(30));
+  EXPECT_EQ(config.daemon.log_level, LogLevel::kInfo);
+}
+
+TEST(ConfigTest, CommentsAndEmptySectionsAreValid) {
+  const Config config = Parse("# nothing yet\n[daemon]\n[program]\n");
+  EXPECT_TRUE(config.programs.empty());
+}
+
+TEST(ConfigTest, ProgramDefaultsAreTheHeaderInitializers) {
+  const ProgramSpec program = ParseProgram("");
+  ProgramSpec expected;
+  expected.name = "web";
+  expected.command = {"app"};
+  expected.position = {1, 1};
+  EXPECT_EQ(program, expected);
+  // Spelled out, so that a changed initializer is a visible decision.
+  EXPECT_EQ(program.workers, 1);
+  EXPECT_EQ(program.directory, "");
+  EXPECT_TRUE(program.env.empty());
+  EXPECT_EQ(program.uid, std::nullopt);
+  EXPECT_EQ(program.gid, std::nullopt);
+  EXPECT_EQ(program.user, "");
+  EXPECT_EQ(program.restart, RestartPolicy::kAlways);
+  EXPECT_EQ(program.start_period, seconds(1));
+  EXPECT_EQ(program.stop_signal, SIGTERM);
+  EXPECT_EQ(program.stop_timeout, seconds(10));
+  EXPECT_EQ(program.backoff.initial, milliseconds(100));
+  EXPECT_EQ(program.backoff.max, seconds(30));
+  EXPECT_EQ(program.crash_limit.restarts, 5);
+  EXPECT_EQ(program.crash_limit.within, seconds(60));
+  EXPECT_TRUE(program.autostart);
+}
+
+TEST(ConfigTest, ReadsEveryDaemonKey) {
+  const Config config = Parse(R"(
+[daemon]
+control_socket = "/run/test/control.sock"
+control_mode = "0600"
+control_group = "root"
+shutdown_timeout = "45s"
+log_level = "debug"
+)");
+  EXPECT_EQ(config.daemon.control_socket, "/run/test/control.sock");
+  EXPECT_EQ(config.daemon.control_mode, 0600u);
+  EXPECT_EQ(config.daemon.control_group, "root");
+  EXPECT_EQ(config.daemon.control_group_gid, gid_t{0});
+  EXPECT_EQ(config.daemon.shutdown_timeout, seconds(45));
+  EXPECT_EQ(config.daemon.log_level, LogLevel::kDebug);
+}
+
+TEST(ConfigTest, ReadsEveryLogLevel) {
+  for (const auto& [name, level] :
+       std::vector<std::pair<std::string, LogLevel>>{
+           {"trace", LogLevel::kTrace},
+           {"debug", LogLevel::kDebug},
+           {"info", LogLevel::kInfo},
+           {"warn", LogLevel::kWarn},
+           {"error", LogLevel::kError}}) {
+    EXPECT_EQ(Parse("[daemon]\nlog_level = \"" + name + "\"").daemon.log_level,
+              level);
+    EXPECT_EQ(LogLevelName(level), name);
+  }
+}
+
+TEST(ConfigTest, ReadsControlModes) {
+  EXPECT_EQ(Parse("[daemon]\ncontrol_mode = \"660\"").daemon.control_mode,
+            0660u);
+  EXPECT_EQ(Parse("[daemon]\ncontrol_mode = \"0777\"").daemon.control_mode,
+            0777u);
+  EXPECT_EQ(Parse("[daemon]\ncontrol_mode = \"0\"").daemon.control_mode, 0u);
+}
+
+TEST(ConfigTest, ReadsEveryProgramKey) {
+  const TempDir dir;
+  const std::string root_dir = dir.path().string();
+  const Config config = Parse(R"(
+[program.web]
+command = ["gunicorn", "--bind", "fd://3", "app:wsgi"]
+workers = 4
+directory = ")" + root_dir + R"("
+env = { PYTHONUNBUFFERED = "1", APP_ROLE = "web-{instance}" }
+user = "root"
+group = "daemon"
+restart = "on-failure"
+start_period = "2s"
+stop_signal = "QUIT"
+stop_timeout = "1m"
+backoff = { initial = "250ms", max = "1m" }
+crash_limit = { restarts = 3, within = "2m" }
+autostart = false
+)");
+  ASSERT_EQ(config.programs.size(), 1u);
+  const ProgramSpec& web = config.programs[0];
+  EXPECT_EQ(web.name, "web");
+  EXPECT_EQ(web.command, (std::vector<std::string>{"gunicorn", "--bind",
+                                                   "fd://3", "app:wsgi"}));
+  EXPECT_EQ(web.workers, 4);
+  EXPECT_EQ(web.directory, root_dir);
+  EXPECT_EQ(web.env,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"PYTHONUNBUFFERED", "1"}, {"APP_ROLE", "web-{instance}"}}));
+  EXPECT_EQ(web.user, "root");
+  EXPECT_EQ(web.uid, uid_t{0});
+  EXPECT_EQ(web.gid, getgrnam("daemon")->gr_gid);
+  EXPECT_EQ(web.restart, RestartPolicy::kOnFailure);
+  EXPECT_EQ(web.start_period, seconds(2));
+  EXPECT_EQ(web.stop_signal, SIGQUIT);
+  EXPECT_EQ(web.stop_timeout, minutes(1));
+  EXPECT_EQ(web.backoff.initial, milliseconds(250));
+  EXPECT_EQ(web.backoff.max, minutes(1));
+  EXPECT_EQ(web.crash_limit.restarts, 3);
+  EXPECT_EQ(web.crash_limit.within, minutes(2));
+  EXPECT_FALSE(web.autostart);
+  EXPECT_EQ(web.position.line, 2);
+  EXPECT_EQ(web.position.column, 1);
+}
+
+TEST(ConfigTest, ReadsEveryRestartPolicy) {
+  for (RestartPolicy policy :
+       {RestartPolicy::kAlways, RestartPolicy::kOnFailure,
+        RestartPolicy::kNever}) {
+    const std::string name(RestartPolicyName(policy));
+    EXPECT_EQ(ParseProgram("restart = \"" + name + "\"").restart, policy);
+  }
+  EXPECT_EQ(RestartPolicyName(RestartPolicy::kOnFailure), "on-failure");
+}
+
+TEST(ConfigTest, SubTablesMayBeWrittenAsSections) {
+  const Config config = Parse(R"(
+[program.web]
+command = "app"
+[program.web.env]
+B = "2"
+A = "1"
+[program.web.backoff]
+initial = "1s"
+[program.web.crash_limit]
+within = "10m"
+)");
+  ASSERT_EQ(config.programs.size(), 1u);
+  const ProgramSpec& web = config.programs[0];
+  EXPECT_EQ(web.env, (std::vector<std::pair<std::string, std::string>>{
+                         {"B", "2"}, {"A", "1"}}));
+  EXPECT_EQ(web.backoff.initial, seconds(1));
+  EXPECT_EQ(web.backoff.max, seconds(30));
+  EXPECT_EQ(web.crash_limit.restarts, 5);
+  EXPECT_EQ(web.crash_limit.within, minutes(10));
+}
+
+TEST(ConfigTest, UserSetsTheUidAndPrimaryGroup) {
+  const passwd* nobody = getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  const ProgramSpec program = ParseProgram("user = \"nobody\"");
+  EXPECT_EQ(program.user, "nobody");
+  EXPECT_EQ(program.uid, nobody->pw_uid);
+  EXPECT_EQ(program.gid, nobody->pw_gid);
+}
+
+TEST(ConfigTest, GroupOverridesThePrimaryGroupWhicheverComesFirst) {
+  const gid_t daemon_gid = getgrnam("daemon")->gr_gid;
+  EXPECT_EQ(ParseProgram("group = \"daemon\"\nuser = \"root\"").gid,
+            daemon_gid);
+  EXPECT_EQ(ParseProgram("user = \"root\"\ngroup = \"daemon\"").gid,
+            daemon_gid);
+  const ProgramSpec group_only = ParseProgram("group = \"daemon\"");
+  EXPECT_EQ(group_only.gid, daemon_gid);
+  EXPECT_EQ(group_only.uid, std::nullopt);
+}
+
+TEST(ConfigTest, ProgramsKeepTheOrderOfTheFile) {
+  const Config config = Parse(R"(
+[program.zeta]
+command = "z"
+[program.alpha]
+command = "a"
+[daemon]
+log_level = "warn"
+[program.mid]
+command = "m"
+)");
+  ASSERT_EQ(config.programs.size(), 3u);
+  EXPECT_EQ(config.programs[0].name, "zeta");
+  EXPECT_EQ(config.programs[1].name, "alpha");
+  EXPECT_EQ(config.programs[2].name, "mid");
+  EXPECT_EQ(config.programs[2].position.line, 8);
+  EXPECT_EQ(config.FindProgram("alpha"), &config.programs[1]);
+  EXPECT_EQ(config.FindProgram("beta"), nullptr);
+}
+
+TEST(ConfigTest, ProgramsWrittenAsInlineTablesKeepTheirOrderToo) {
+  const Config config = Parse(R"(
+program.b = { command = "b" }
+program.a = { command = "a", workers = 2 }
+)");
+  ASSERT_EQ(config.programs.size(), 2u);
+  EXPECT_EQ(config.programs[0].name, "b");
+  EXPECT_EQ(config.programs[1].name, "a");
+  EXPECT_EQ(config.programs[1].workers, 2);
+}
+
+TEST(ConfigTest, EnvKeepsTheOrderOfTheFile) {
+  const ProgramSpec inline_env =
+      ParseProgram(R"(env = { ZED = "1", ALPHA = "2", MID = "3" })");
+  EXPECT_EQ(inline_env.env, (std::vector<std::pair<std::string, std::string>>{
+                                {"ZED", "1"}, {"ALPHA", "2"}, {"MID", "3"}}));
+  const ProgramSpec dotted =
+      ParseProgram("env.Z = \"1\"\nenv.A = \"2\"\nenv.\"lower.case\" = \"\"");
+  EXPECT_EQ(dotted.env, (std::vector<std::pair<std::string, std::string>>{
+                            {"Z", "1"}, {"A", "2"}, {"lower.case", ""}}));
+}
+
+TEST(ConfigTest, ProgramNamesMayUseLettersDigitsDotDashUnderscore) {
+  const Config config = Parse(R"(
+[program."api.v2"]
+command = "a"
+[program.Worker_2-b]
+command = "b"
+)");
+  ASSERT_EQ(config.programs.size(), 2u);
+  EXPECT_EQ(config.programs[0].name, "api.v2");
+  EXPECT_EQ(config.programs[1].name, "Worker_2-b");
+}
+
+TEST(ConfigTest, CommandStringsAreSplitLikeAShell) {
+  EXPECT_EQ(ParseProgram(R"(command = "cargo loco start --worker")").command,
+            (std::vector<std::string>{"cargo", "loco", "start", "--worker"}));
+  EXPECT_EQ(
+      ParseProgram(R"(command = "python -c 'print(\"hi\")' \"a b\"")").command,
+      (std::vector<std::string>{"python", "-c", "print(\"hi\")", "a b"}));
+  EXPECT_EQ(ParseProgram(R"(command = "app ''")").command,
+            (std::vector<std::string>{"app", ""}));
+}
+
+TEST(ConfigTest, PlaceholdersStayUnexpanded) {
+  const ProgramSpec program = ParseProgram(
+      R"(command = ["app", "--port=80{instance}", "{program}", "{x}", "{}"])"
+      "\nenv = { NAME = \"{program}-{instance}\", JSON = '{\"a\": 1}' }");
+  EXPECT_EQ(program.command,
+            (std::vector<std::string>{"app", "--port=80{instance}", "{program}",
+                                      "{x}", "{}"}));
+  EXPECT_EQ(program.env,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"NAME", "{program}-{instance}"}, {"JSON", "{\"a\": 1}"}}));
+}
+
+TEST(ConfigTest, StopSignalTakesNamesAndNumbers) {
+  EXPECT_EQ(ParseProgram(R"(stop_signal = "SIGINT")").stop_signal, SIGINT);
+  EXPECT_EQ(ParseProgram(R"(stop_signal = "kill")").stop_signal, SIGKILL);
+  EXPECT_EQ(ParseProgram(R"(stop_signal = "10")").stop_signal, 10);
+  EXPECT_EQ(ParseProgram("stop_signal = 3").stop_signal, 3);
+}
+
+TEST(ConfigTest, ZeroIsAllowedWhereItMeansSomething) {
+  const ProgramSpec program =
+      ParseProgram("workers = 0\nstart_period = \"0s\"\nstop_timeout = \"0s\"");
+  EXPECT_EQ(program.workers, 0);
+  EXPECT_EQ(program.start_period, milliseconds(0));
+  EXPECT_EQ(program.stop_timeout, milliseconds(0));
+  EXPECT_EQ(
+      Parse("[daemon]\nshutdown_timeout = \"0s\"").daemon.shutdown_timeout,
+      milliseconds(0));
+}
+
+TEST(ConfigTest, LimitsAreInclusive) {
+  EXPECT_EQ(ParseProgram("workers = 1024").workers, kMaxWorkersPerProgram);
+  EXPECT_EQ(
+      ParseProgram("crash_limit = { restarts = 1000 }").crash_limit.restarts,
+      kMaxCrashLimitRestarts);
+  EXPECT_EQ(
+      ParseProgram("backoff = { initial = \"1s\", max = \"1s\" }").backoff.max,
+      seconds(1));
+  std::string text;
+  for (int i = 0; i < kMaxPrograms; ++i) {
+    text += "[program.p" + std::to_string(i) + "]\ncommand = \"x\"\n";
+  }
+  EXPECT_EQ(Parse(text).programs.size(), static_cast<size_t>(kMaxPrograms));
+  const std::string long_name(kMaxProgramNameLength, 'n');
+  EXPECT_EQ(
+      Parse("[program." + long_name + "]\ncommand = \"x\"").programs.at(0).name,
+      long_name);
+}
+
+// ---------------------------------------------------------------------------
+// Paths.
+
+TEST(ConfigPathTest, RelativePathsResolveAgainstTheFilesDirectory) {
+  const TempDir dir;
+  fs::create_directories(dir.path() / "app" / "sub");
+  const std::string file = (dir.path() / "workers.toml").string();
+  const Config config = Parse(R"(
+[daemon]
+control_socket = "run/control.sock"
+[program.a]
+command = "x"
+directory = "app"
+[program.b]
+command = "x"
+directory = "./app/sub/../sub/"
+[program.c]
+command = "x"
+directory = "."
+)",
+                              file);
+  EXPECT_EQ(config.path, file);
+  EXPECT_EQ(config.daemon.control_socket,
+            (dir.path() / "run/control.sock").string());
+  ASSERT_EQ(config.programs.size(), 3u);
+  EXPECT_EQ(config.programs[0].directory, (dir.path() / "app").string());
+  EXPECT_EQ(config.programs[1].directory, (dir.path() / "app/sub").string());
+  EXPECT_EQ(config.programs[2].directory, dir.path().string());
+}
+
+TEST(ConfigPathTest, AbsolutePathsStayAsWritten) {
+  const Config config = Parse(R"(
+[daemon]
+control_socket = "/run/workerd/../x.sock"
+[program.a]
+command = "x"
+directory = "/"
+)");
+  EXPECT_EQ(config.daemon.control_socket, "/run/workerd/../x.sock");
+  EXPECT_EQ(config.programs.at(0).directory, "/");
+}
+
+TEST(ConfigPathTest, AFileNameWithoutDirectoryMeansTheWorkingDirectory) {
+  const Config config =
+      Parse("[daemon]\ncontrol_socket = \"c.sock\"", "workers.toml");
+  EXPECT_EQ(config.daemon.control_socket,
+            (fs::current_path() / "c.sock").string());
+}
+
+TEST(ConfigPathTest, DirectoryMustExistAndBeADirectory) {
+  const TempDir dir;
+  dir.Write("file", "");
+  const std::string file = (dir.path() / "workers.toml").string();
+  const std::string root = dir.path().string();
+  EXPECT_EQ(
+      Errors(R"([program.a]
+command = "x"
+directory = "missing"
+[program.b]
+command = "x"
+directory = "file"
+[program.c]
+command = "x"
+directory = ")" + root +
+                 R"(/missing"
+[program.d]
+command = "x"
+directory = ""
+)",
+             file),
+      (std::vector<std::string>{
+          file + R"(:3:13: directory: "missing" ()" + root +
+              "/missing) does not exist",
+          file + R"(:6:13: directory: "file" ()" + root +
+              "/file) is not a directory",
+          file + R"(:9:13: directory: ")" + root + "/missing\" does not exist",
+          file + ":12:13: directory must not be empty; leave it out to "
+                 "start workers in workerd's own directory"}));
+}
+
+// ---------------------------------------------------------------------------
+// Errors. Each names the key, says what is allowed, and points at the spot.
+
+TEST(ConfigErrorTest, WrongTypesAreErrorsNotDefaults) {
+  EXPECT_EQ(
+      ProgramError(R"(workers = "4")"),
+      R"(workers.toml:2:11: workers must be an integer from 0 to 1024, not the string "4")");
+  EXPECT_EQ(ProgramError("workers = 4.0"),
+            "workers.toml:2:11: workers must be an integer from 0 to 1024, "
+            "not the float 4.0");
+  EXPECT_EQ(ProgramError("workers = 2.5e3"),
+            "workers.toml:2:11: workers must be an integer from 0 to 1024, "
+            "not the float 2500.0");
+  EXPECT_EQ(ProgramError("workers = true"),
+            "workers.toml:2:11: workers must be an integer from 0 to 1024, "
+            "not true");
+  EXPECT_EQ(ProgramError("workers = [4]"),
+            "workers.toml:2:11: workers must be an integer from 0 to 1024, "
+            "not an array");
+  EXPECT_EQ(ProgramError("workers = { n = 4 }"),
+            "workers.toml:2:11: workers must be an integer from 0 to 1024, "
+            "not a table");
+  EXPECT_EQ(ProgramError("workers = 1979-05-27"),
+            "workers.toml:2:11: workers must be an integer from 0 to 1024, "
+            "not a date");
+  EXPECT_EQ(ProgramError("workers = 07:32:00"),
+            "workers.toml:2:11: workers must be an integer from 0 to 1024, "
+            "not a time");
+  EXPECT_EQ(ProgramError("workers = 1979-05-27T07:32:00Z"),
+            "workers.toml:2:11: workers must be an integer from 0 to 1024, "
+            "not a date-time");
+  EXPECT_EQ(
+      ProgramError("autostart = \"yes\""),
+      R"(workers.toml:2:13: autostart must be true or false, not the string "yes")");
+  EXPECT_EQ(ProgramError("user = 33"),
+            "workers.toml:2:8: user must be a string, not the integer 33");
+  EXPECT_EQ(ProgramError("directory = 0x1F"),
+            "workers.toml:2:13: directory must be a string, not the integer "
+            "0x1F");
+}
+
+TEST(ConfigErrorTest, IntegersOutOfRange) {
+  EXPECT_EQ(ProgramError("workers = 1025"),
+            "workers.toml:2:11: workers must be an integer from 0 to 1024, "
+            "not 1025");
+  EXPECT_EQ(ProgramError("workers = -1"),
+            "workers.toml:2:11: workers must be an integer from 0 to 1024, "
+            "not -1");
+  EXPECT_EQ(ProgramError("workers = 9223372036854775807"),
+            "workers.toml:2:11: workers must be an integer from 0 to 1024, "
+            "not 9223372036854775807");
+  EXPECT_EQ(ProgramError("crash_limit = { restarts = 0 }"),
+            "workers.toml:2:28: crash_limit.restarts must be an integer from "
+            "1 to 1000, not 0");
+  EXPECT_EQ(ProgramError("crash_limit = { restarts = 1001 }"),
+            "workers.toml:2:28: crash_limit.restarts must be an integer from "
+            "1 to 1000, not 1001");
+}
+
+TEST(ConfigErrorTest, UnknownKeysGetSuggestions) {
+  EXPECT_EQ(
+      ProgramError(R"(stop_timout = "10s")"),
+      R"(workers.toml:2:1: unknown key "stop_timout" in [program.web] (did you mean "stop_timeout"?))");
+  EXPECT_EQ(
+      ProgramError("Workers = 2"),
+      R"(workers.toml:2:1: unknown key "Workers" in [program.web] (did you mean "workers"?))");
+  EXPECT_EQ(ProgramError("  listen = \"0.0.0.0:80\""),
+            R"(workers.toml:2:3: unknown key "listen" in [program.web])");
+  EXPECT_EQ(
+      Error("[daemon]\nlog_levle = \"info\""),
+      R"(workers.toml:2:1: unknown key "log_levle" in [daemon] (did you mean "log_level"?))");
+  EXPECT_EQ(Error("[daemon]\nworkers = 2"),
+            R"(workers.toml:2:1: unknown key "workers" in [daemon])");
+}
+
+TEST(ConfigErrorTest, UnknownKeysInSubTablesNameTheTable) {
+  EXPECT_EQ(
+      ProgramError(R"(backoff = { initail = "1s" })"),
+      R"(workers.toml:2:13: unknown key "initail" in [program.web.backoff] (did you mean "initial"?))");
+  EXPECT_EQ(
+      ProgramError(R"(backoff = { initial = "1s", maximum = "2m" })"),
+      R"(workers.toml:2:29: unknown key "maximum" in [program.web.backoff])");
+  EXPECT_EQ(
+      ProgramError("crash_limit = { restart = 2 }"),
+      R"(workers.toml:2:17: unknown key "restart" in [program.web.crash_limit] (did you mean "restarts"?))");
+  // Names that need quotes in TOML are quoted in messages too.
+  EXPECT_EQ(Errors("[program.\"my app\"]\ncommand = \"x\"\n"
+                   "[program.\"my app\".backoff]\nstart = \"1s\""),
+            (std::vector<std::string>{
+                "workers.toml:1:1: program name \"my app\" may only contain "
+                "letters, digits, \"_\", \".\" and \"-\"",
+                "workers.toml:4:1: unknown key \"start\" in "
+                "[program.\"my app\".backoff]"}));
+}
+
+TEST(ConfigErrorTest, DottedProgramNamesNeedQuotes) {
+  EXPECT_EQ(Errors("[program.api.v2]\ncommand = \"x\""),
+            (std::vector<std::string>{
+                R"(workers.toml:1:1: [program.api] has no command; add one like command = ["/usr/bin/app", "--port", "8000"])",
+                R"(workers.toml:1:14: unknown key "v2" in [program.api] (to name a program "api.v2", write [program."api.v2"]))"}));
+  // A plain value gets no such hint.
+  EXPECT_EQ(ProgramError("v2 = 1"),
+            R"(workers.toml:2:1: unknown key "v2" in [program.web])");
+}
+
+TEST(ConfigErrorTest, UnknownSectionsGetSuggestions) {
+  EXPECT_EQ(Error("\n\n[programs.web]\ncommand = \"x\""),
+            "workers.toml:3:1: unknown section [programs.web] (did you mean "
+            "[program.web]?)");
+  EXPECT_EQ(Error("[deamon]\nlog_level = \"info\""),
+            "workers.toml:1:1: unknown section [deamon] (did you mean "
+            "[daemon]?)");
+  EXPECT_EQ(Error("[socket.http]\nlisten = \"0.0.0.0:80\""),
+            "workers.toml:1:1: unknown section [socket.http]");
+  EXPECT_EQ(Error("[Program]"),
+            "workers.toml:1:1: unknown section [Program] (did you mean "
+            "[program]?)");
+  EXPECT_EQ(Errors("[programs.web]\ncommand = \"x\"\n"
+                   "[programs.\"a b\"]\ncommand = \"y\""),
+            (std::vector<std::string>{
+                "workers.toml:1:1: unknown section [programs.web] (did you "
+                "mean [program.web]?)",
+                "workers.toml:3:1: unknown section [programs.\"a b\"] (did "
+                "you mean [program.\"a b\"]?)"}));
+}
+
+TEST(ConfigErrorTest, SettingsOutsideAnySection) {
+  EXPECT_EQ(
+      Error("workers = 4\n[program.web]\ncommand = \"x\""),
+      R"(workers.toml:1:1: unknown key "workers" outside any section; settings go in [daemon] or [program.NAME])");
+}
+
+TEST(ConfigErrorTest, SectionsOfTheWrongShape) {
+  EXPECT_EQ(Error("daemon = 5"),
+            "workers.toml:1:10: daemon must be a table like [daemon], not the "
+            "integer 5");
+  EXPECT_EQ(Error("[[program]]\ncommand = \"x\""),
+            "workers.toml:1:1: program must be a table like [program.web], "
+            "not an array");
+  EXPECT_EQ(
+      Error("[program]\ncommand = \"x\""),
+      R"(workers.toml:2:1: unknown key "command" in [program]; each program is a table like [program.web])");
+  EXPECT_EQ(
+      ProgramError(R"(env = "A=1")"),
+      R"(workers.toml:2:7: env must be a table like { NAME = "value" }, not the string "A=1")");
+  EXPECT_EQ(
+      ProgramError(R"(backoff = "1s")"),
+      R"(workers.toml:2:11: backoff must be a table like { initial = "100ms", max = "30s" }, not the string "1s")");
+  EXPECT_EQ(
+      ProgramError("crash_limit = 5"),
+      R"(workers.toml:2:15: crash_limit must be a table like { restarts = 5, within = "60s" }, not the integer 5)");
+}
+
+TEST(ConfigErrorTest, Durations) {
+  EXPECT_EQ(
+      ProgramError(R"(stop_timeout = "10")"),
+      R"(workers.toml:2:16: stop_timeout: "10" has no unit; write it like "10s", "250ms" or "2m")");
+  EXPECT_EQ(
+      ProgramError("stop_timeout = 10"),
+      R"(workers.toml:2:16: stop_timeout must be a duration like "10s", "250ms" or "2m", not the integer 10)");
+  EXPECT_EQ(
+      ProgramError(R"(start_period = "1 s")"),
+      R"(workers.toml:2:16: start_period: "1 s" must not contain spaces; write it like "10s", "250ms" or "2m")");
+  EXPECT_EQ(
+      Error("[daemon]\nshutdown_timeout = \"-1s\""),
+      R"(workers.toml:2:20: shutdown_timeout: "-1s" is negative; a duration is 0s or more)");
+  EXPECT_EQ(ProgramError(R"(backoff = { initial = "0s" })"),
+            "workers.toml:2:23: backoff.initial must be longer than 0s");
+  EXPECT_EQ(ProgramError(R"(backoff = { max = "0ms" })"),
+            "workers.toml:2:19: backoff.max must be longer than 0s");
+  EXPECT_EQ(ProgramError(R"(crash_limit = { within = "0s" })"),
+            "workers.toml:2:26: crash_limit.within must be longer than 0s");
+  EXPECT_EQ(
+      ProgramError(R"(crash_limit = { within = "1y" })"),
+      R"(workers.toml:2:26: crash_limit.within: "1y" has an unknown unit "y"; use ms, s, m or h)");
+}
+
+TEST(ConfigErrorTest, BackoffMaxMustNotBeBelowInitial) {
+  EXPECT_EQ(ProgramError(R"(backoff = { initial = "2s", max = "1500ms" })"),
+            "workers.toml:2:35: backoff.max (1.5s) must not be less than "
+            "backoff.initial (2s)");
+  EXPECT_EQ(ProgramError(R"(backoff = { initial = "1m" })"),
+            "workers.toml:2:23: backoff.initial (1m) must not be more than "
+            "backoff.max (30s, the default)");
+  // A bad value is reported once, not again as a comparison.
+  EXPECT_EQ(
+      ProgramError(R"(backoff = { initial = "2s", max = "1" })"),
+      R"(workers.toml:2:35: backoff.max: "1" has no unit; write it like "10s", "250ms" or "2m")");
+}
+
+TEST(ConfigErrorTest, Choices) {
+  EXPECT_EQ(
+      ProgramError(R"(restart = "sometimes")"),
+      R"(workers.toml:2:11: restart must be one of "always", "on-failure", "never", not "sometimes")");
+  EXPECT_EQ(
+      ProgramError(R"(restart = "on_failure")"),
+      R"(workers.toml:2:11: restart must be one of "always", "on-failure", "never", not "on_failure" (did you mean "on-failure"?))");
+  EXPECT_EQ(
+      ProgramError("restart = true"),
+      R"(workers.toml:2:11: restart must be one of "always", "on-failure", "never", not true)");
+  EXPECT_EQ(
+      Error("[daemon]\nlog_level = \"warning\""),
+      R"(workers.toml:2:13: log_level must be one of "trace", "debug", "info", "warn", "error", not "warning")");
+  EXPECT_EQ(
+      Error("[daemon]\nlog_level = \"INFO\""),
+      R"(workers.toml:2:13: log_level must be one of "trace", "debug", "info", "warn", "error", not "INFO" (did you mean "info"?))");
+}
+
+TEST(ConfigErrorTest, StopSignal) {
+  const std::string expected =
+      R"(stop_signal must be a signal name like "TERM", "INT" or "QUIT", or a number from 1 to )" +
+      std::to_string(NSIG - 1) + ", not ";
+  EXPECT_EQ(
+      ProgramError(R"(stop_signal = "TREM")"),
+      "workers.toml:2:15: " + expected + R"("TREM" (did you mean "TERM"?))");
+  EXPECT_EQ(
+      ProgramError(R"(stop_signal = "SIGTREM")"),
+      "workers.toml:2:15: " + expected + R"("SIGTREM" (did you mean "TERM"?))");
+  EXPECT_EQ(ProgramError(R"(stop_signal = "GRACEFUL")"),
+            "workers.toml:2:15: " + expected + R"("GRACEFUL")");
+  EXPECT_EQ(ProgramError(R"(stop_signal = "0")"),
+            "workers.toml:2:15: " + expected + R"("0")");
+  EXPECT_EQ(ProgramError("stop_signal = 0"),
+            "workers.toml:2:15: " + expected + "0");
+  EXPECT_EQ(ProgramError("stop_signal = 65"),
+            "workers.toml:2:15: " + expected + "65");
+  EXPECT_EQ(ProgramError("stop_signal = 15.0"),
+            "workers.toml:2:15: " + expected + "the float 15.0");
+}
+
+TEST(ConfigErrorTest, ControlSocket) {
+  EXPECT_EQ(Error("[daemon]\ncontrol_socket = \"\""),
+            "workers.toml:2:18: control_socket must not be empty; leave it "
+            "out to use the default");
+  const std::string long_path = "/" + std::string(107, 'x');
+  EXPECT_EQ(Error("[daemon]\ncontrol_socket = \"" + long_path + "\""),
+            "workers.toml:2:18: control_socket: " + Quoted(long_path) +
+                " is longer than the 107 bytes a Unix socket path may have");
+  EXPECT_EQ(
+      Parse("[daemon]\ncontrol_socket = \"/" + std::string(106, 'x') + "\"")
+          .daemon.control_socket.size(),
+      107u);
+}
+
+TEST(ConfigErrorTest, ControlMode) {
+  const std::string expected =
+      R"(workers.toml:2:16: control_mode must be an octal mode in a string, like "0660", from "0000" to "0777", not )";
+  EXPECT_EQ(Error("[daemon]\ncontrol_mode = 432"),
+            expected + "the integer 432");
+  EXPECT_EQ(Error("[daemon]\ncontrol_mode = 0o660"),
+            expected + "the integer 0o660");
+  EXPECT_EQ(Error("[daemon]\ncontrol_mode = \"rw-rw----\""),
+            expected + R"("rw-rw----")");
+  EXPECT_EQ(Error("[daemon]\ncontrol_mode = \"0o660\""),
+            expected + R"("0o660")");
+  EXPECT_EQ(Error("[daemon]\ncontrol_mode = \"0668\""), expected + R"("0668")");
+  EXPECT_EQ(Error("[daemon]\ncontrol_mode = \"1777\""), expected + R"("1777")");
+  EXPECT_EQ(Error("[daemon]\ncontrol_mode = \"00660\""),
+            expected + R"("00660")");
+  EXPECT_EQ(Error("[daemon]\ncontrol_mode = \"\""), expected + R"("")");
+}
+
+TEST(ConfigErrorTest, UnknownUsersAndGroups) {
+  EXPECT_EQ(
+      ProgramError(R"(user = "no-such-user-workerd")"),
+      R"(workers.toml:2:8: user: there is no user "no-such-user-workerd" on this system)");
+  EXPECT_EQ(
+      ProgramError(R"(group = "no-such-group-workerd")"),
+      R"(workers.toml:2:9: group: there is no group "no-such-group-workerd" on this system)");
+  EXPECT_EQ(
+      Error("[daemon]\ncontrol_group = \"no-such-group-workerd\""),
+      R"(workers.toml:2:17: control_group: there is no group "no-such-group-workerd" on this system)");
+  EXPECT_EQ(ProgramError(R"(user = "")"),
+            R"(workers.toml:2:8: user: there is no user "" on this system)");
+}
+
+TEST(ConfigErrorTest, NulCharactersCannotReachTheKernel) {
+  EXPECT_EQ(ProgramError(R"(user = "root\u0000x")"),
+            "workers.toml:2:8: user must not contain a NUL character");
+  EXPECT_EQ(ProgramError(R"(command = ["app", "a\u0000b"])"),
+            "workers.toml:2:11: command must not contain a NUL character");
+  EXPECT_EQ(ProgramError(R"(env = { A = "\u0000" })"),
+            "workers.toml:2:13: env.A must not contain a NUL character");
+  EXPECT_EQ(ProgramError(R"(env = { "A\u0000" = "1" })"),
+            "workers.toml:2:9: env: the name \"A\\u0000\" must not contain "
+            "\"=\" or a NUL character");
+}
+
+TEST(ConfigErrorTest, Command) {
+  EXPECT_EQ(
+      Error("[program.web]\nworkers = 2"),
+      R"(workers.toml:1:1: [program.web] has no command; add one like command = ["/usr/bin/app", "--port", "8000"])");
+  EXPECT_EQ(ProgramError("command = []"),
+            "workers.toml:2:11: command must not be empty");
+  EXPECT_EQ(ProgramError("command = \"  \""),
+            "workers.toml:2:11: command must not be empty");
+  EXPECT_EQ(ProgramError(R"(command = "'' app")"),
+            R"(workers.toml:2:11: command must start with a program, not "")");
+  EXPECT_EQ(
+      ProgramError("command = 5"),
+      R"(workers.toml:2:11: command must be an array of strings like ["gunicorn", "app:wsgi"] or a string, not the integer 5)");
+  EXPECT_EQ(ProgramError(R"(command = "app 'unclosed")"),
+            "workers.toml:2:11: command: the single quote at character 5 is "
+            "never closed");
+  EXPECT_EQ(
+      ProgramError(R"(command = "gunicorn app | tee log")"),
+      R"(workers.toml:2:11: command: "|" is shell syntax, but the command is not run by a shell; quote it to pass it literally, or use command = ["sh", "-c", "..."])");
+  EXPECT_EQ(
+      ProgramError(R"(command = "app --port=80{instnace}")"),
+      R"(workers.toml:2:11: command: "{instnace}" is not a placeholder (did you mean "{instance}"?); only {instance} and {program} are replaced)");
+}
+
+TEST(ConfigErrorTest, CommandArrayElementsEachReported) {
+  EXPECT_EQ(Errors(R"([program.web]
+command = ["app", 8000, "", ["x"]]
+)"),
+            (std::vector<std::string>{
+                "workers.toml:2:19: command[1] must be a string, not the "
+                "integer 8000",
+                "workers.toml:2:25: command[2] must not be empty",
+                "workers.toml:2:29: command[3] must be a string, not an "
+                "array"}));
+}
+
+TEST(ConfigErrorTest, Env) {
+  EXPECT_EQ(
+      ProgramError("env = { PORT = 8000 }"),
+      R"(workers.toml:2:16: env.PORT must be a string, not the integer 8000; write "8000")");
+  EXPECT_EQ(
+      ProgramError("env = { DEBUG = true }"),
+      R"(workers.toml:2:17: env.DEBUG must be a string, not true; write "true")");
+  EXPECT_EQ(
+      ProgramError("env = { RATIO = 0.5 }"),
+      R"(workers.toml:2:17: env.RATIO must be a string, not the float 0.5; write "0.5")");
+  EXPECT_EQ(ProgramError("env = { LIST = [\"a\"] }"),
+            R"(workers.toml:2:16: env.LIST must be a string, not an array)");
+  EXPECT_EQ(ProgramError(R"(env = { "" = "1" })"),
+            "workers.toml:2:9: env: a variable name must not be empty");
+  EXPECT_EQ(ProgramError(R"(env = { "A=B" = "1" })"),
+            "workers.toml:2:9: env: the name \"A=B\" must not contain \"=\" "
+            "or a NUL character");
+  EXPECT_EQ(ProgramError(R"(env = { LISTEN_FDS = "3" })"),
+            "workers.toml:2:9: env.LISTEN_FDS is set by workerd for each "
+            "worker and cannot be set here");
+  EXPECT_EQ(ProgramError(R"(env = { "NOTIFY_SOCKET" = "/x" })"),
+            "workers.toml:2:9: env.NOTIFY_SOCKET is set by workerd for each "
+            "worker and cannot be set here");
+  EXPECT_EQ(
+      ProgramError(R"(env = { ID = "{Instance}" })"),
+      R"(workers.toml:2:14: env.ID: "{Instance}" is not a placeholder (did you mean "{instance}"?); only {instance} and {program} are replaced)");
+  EXPECT_EQ(
+      ProgramError(R"(env = { "a b" = 5 })"),
+      R"(workers.toml:2:17: env."a b" must be a string, not the integer 5; write "5")");
+}
+
+TEST(ConfigErrorTest, ProgramNames) {
+  EXPECT_EQ(Error("[program.\"web:1\"]\ncommand = \"x\""),
+            "workers.toml:1:1: program name \"web:1\" may only contain "
+            "letters, digits, \"_\", \".\" and \"-\"");
+  EXPECT_EQ(Error("[program.\"\"]\ncommand = \"x\""),
+            "workers.toml:1:1: a program name must not be empty");
+  const std::string long_name(kMaxProgramNameLength + 1, 'n');
+  EXPECT_EQ(Error("[program." + long_name + "]\ncommand = \"x\""),
+            "workers.toml:1:1: program name \"" + long_name +
+                "\" is longer than 64 characters");
+}
+
+TEST(ConfigErrorTest, TooManyPrograms) {
+  std::string text;
+  for (int i = 0; i <= kMaxPrograms + 5; ++i) {
+    text += "[program.p" + std::to_string(i) + "]\ncommand = \"x\"\n";
+  }
+  EXPECT_EQ(Error(text),
+            "workers.toml:513:1: too many programs: at most 256 "
+            "are allowed");
+}
+
+TEST(ConfigErrorTest, AllErrorsAreReportedInFileOrder) {
+  EXPECT_EQ(
+      Errors(R"([program.web]
+command = "app"
+workers = "4"
+stop_timout = "10s"
+restart = "sometimes"
+
+[daemon]
+log_level = "loud"
+
+[program.jobs]
+workers = -1
+backoff = { initial = "0s", max = 3 }
+
+[programs.x]
+)"),
+      (std::vector<std::string>{
+          R"(workers.toml:3:11: workers must be an integer from 0 to 1024, not the string "4")",
+          R"(workers.toml:4:1: unknown key "stop_timout" in [program.web] (did you mean "stop_timeout"?))",
+          R"(workers.toml:5:11: restart must be one of "always", "on-failure", "never", not "sometimes")",
+          R"(workers.toml:8:13: log_level must be one of "trace", "debug", "info", "warn", "error", not "loud")",
+          R"(workers.toml:10:1: [program.jobs] has no command; add one like command = ["/usr/bin/app", "--port", "8000"])",
+          "workers.toml:11:11: workers must be an integer from 0 to "
+          "1024, not -1",
+          "workers.toml:12:23: backoff.initial must be longer than 0s",
+          R"(workers.toml:12:35: backoff.max must be a duration like "10s", "250ms" or "2m", not the integer 3)",
+          "workers.toml:14:1: unknown section [programs.x] (did you "
+          "mean [program.x]?)"}));
+}
+
+// ---------------------------------------------------------------------------
+// TOML syntax errors: one error, at toml++'s position, explained.
+
+TEST(ConfigSyntaxTest, UnclosedArrayBeforeTheNextKey) {
+  EXPECT_EQ(Error("[program.web]\ncommand = [\"a\", \"b\",\ninstances = 3\n"),
+            "workers.toml:3:3: invalid TOML: the array starting at line 2, "
+            "column 11 is missing its closing \"]\"");
+  EXPECT_EQ(Error("[program.web]\ncommand = [\"a\", \"b\"\nworkers = 3\n"),
+            "workers.toml:3:1: invalid TOML: the array starting at line 2, "
+            "column 11 is missing its closing \"]\"");
+  EXPECT_EQ(Error("[program.web]\ncommand = [\"a\",\n  \"b\"\n\n[daemon]\n"),
+            "workers.toml:5:1: invalid TOML: the array starting at line 2, "
+            "column 11 is missing its closing \"]\"");
+  EXPECT_EQ(Error("a = [\n  \"x\",\n  nice = 1\n"),
+            "workers.toml:3:4: invalid TOML: the array starting at line 1, "
+            "column 5 is missing its closing \"]\"");
+}
+
+TEST(ConfigSyntaxTest, UnclosedArrayAtTheEnd) {
+  EXPECT_EQ(Error("command = [\"a\",\n  \"b\",\n"),
+            "workers.toml:2:8: invalid TOML: the array starting at line 1, "
+            "column 11 is missing its closing \"]\"");
+}
+
+TEST(ConfigSyntaxTest, BadValueInsideAMultiLineArray) {
+  // The array is closed later: the problem is the value, not the bracket.
+  EXPECT_EQ(Error("command = [\n  \"a\",\n  b,\n]\n"),
+            "workers.toml:3:3: invalid TOML: b is not a value; strings need "
+            "quotes, like \"b\"");
+}
+
+TEST(ConfigSyntaxTest, UnclosedInlineTable) {
+  EXPECT_EQ(Error("env = { A = \"1\",\n B = \"2\" }\n"),
+            "workers.toml:1:17: invalid TOML: the inline table starting at "
+            "column 7 is missing its closing \"}\" (an inline table must be "
+            "on one line)");
+  EXPECT_EQ(Error("env = { A = \"1\""),
+            "workers.toml:1:16: invalid TOML: the inline table starting at "
+            "column 7 is missing its closing \"}\" (an inline table must be "
+            "on one line)");
+}
+
+TEST(ConfigSyntaxTest, UnclosedString) {
+  EXPECT_EQ(Error("[program.web]\ncommand = \"app\nworkers = 2\n"),
+            "workers.toml:2:15: invalid TOML: the string starting at column "
+            "11 is missing its closing \"");
+  EXPECT_EQ(Error("a = 'x"),
+            "workers.toml:1:7: invalid TOML: the string starting at column 5 "
+            "is missing its closing '");
+  EXPECT_EQ(Error("a = \"\"\"one\ntwo"),
+            "workers.toml:2:4: invalid TOML: the string starting at line 1, "
+            "column 5 is missing its closing \"\"\"");
+}
+
+TEST(ConfigSyntaxTest, BadCharactersInsideAStringAreNotAMissingQuote) {
+  EXPECT_EQ(Error(R"(command = "C:\app")"),
+            "workers.toml:1:14: invalid TOML: unknown escape sequence '\\a'");
+  EXPECT_EQ(Error("a = \"x\x01y\""),
+            "workers.toml:1:7: invalid TOML: unescaped control characters "
+            "other than TAB (U+0009) are explicitly prohibited");
+}
+
+TEST(ConfigSyntaxTest, UnquotedValues) {
+  EXPECT_EQ(Error("[program.web]\ncommand = gunicorn app\n"),
+            "workers.toml:2:11: invalid TOML: gunicorn is not a value; "
+            "strings need quotes, like \"gunicorn\"");
+  EXPECT_EQ(Error("[program.web]\nuser = www-data\n"),
+            "workers.toml:2:8: invalid TOML: www-data is not a value; "
+            "strings need quotes, like \"www-data\"");
+  EXPECT_EQ(Error("workers = four"),
+            "workers.toml:1:12: invalid TOML: four is not a value; strings "
+            "need quotes, like \"four\"");
+  EXPECT_EQ(Error("autostart = True"),
+            "workers.toml:1:13: invalid TOML: True is not a value; write true "
+            "or false");
+  EXPECT_EQ(Error("autostart = yes"),
+            "workers.toml:1:13: invalid TOML: yes is not a value; write true "
+            "or false");
+}
+
+TEST(ConfigSyntaxTest, DurationsWithoutQuotes) {
+  EXPECT_EQ(Error("[program.web]\nstop_timeout = 10s\n"),
+            "workers.toml:2:18: invalid TOML: 10s is not a value; durations "
+            "and sizes are strings, like \"10s\"");
+  EXPECT_EQ(Error("start_period = 1.5s"),
+            "workers.toml:1:19: invalid TOML: 1.5s is not a value; durations "
+            "and sizes are strings, like \"1.5s\"");
+}
+
+TEST(ConfigSyntaxTest, ModesWithLeadingZeros) {
+  EXPECT_EQ(Error("[daemon]\ncontrol_mode = 0660\n"),
+            "workers.toml:2:20: invalid TOML: a number cannot start with 0 "
+            "(write a mode as a string, like \"0660\")");
+}
+
+TEST(ConfigSyntaxTest, OtherErrorsKeepTomlsWords) {
+  EXPECT_EQ(Error("[program.web]\ncommand = \"x\"\n[program.web]\n"),
+            "workers.toml:3:1: invalid TOML: cannot redefine existing table "
+            "'program.web'");
+  EXPECT_EQ(Error("a = 1\na = 2"),
+            "workers.toml:2:5: invalid TOML: cannot redefine existing "
+            "integer 'a'");
+  EXPECT_EQ(Error("[daemon"),
+            "workers.toml:1:8: invalid TOML: the file ends in the middle of a "
+            "table header");
+  EXPECT_EQ(Error("a 1"),
+            "workers.toml:1:3: invalid TOML: expected '=', saw '1'");
+}
+
+// ---------------------------------------------------------------------------
+// Files.
+
+TEST(LoadConfigFileTest, ReadsAFile) {
+  const TempDir dir;
+  const fs::path file =
+      dir.Write("workers.toml", "[program.web]\ncommand = \"app\"\n");
+  const ConfigLoad load = LoadConfigFile(file.string());
+  ASSERT_TRUE(load.config.has_value());
+  EXPECT_TRUE(load.errors.empty());
+  EXPECT_EQ(load.config->path, file.string());
+  EXPECT_EQ(load.config->programs.at(0).name, "web");
+}
+
+TEST(LoadConfigFileTest, ErrorsNameTheFileAsGiven) {
+  const TempDir dir;
+  const fs::path file = dir.Write("w.toml", "[program.web]\nworkers = 2\n");
+  const ConfigLoad load = LoadConfigFile(file.string());
+  EXPECT_FALSE(load.config.has_value());
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].file, file.string());
+  EXPECT_EQ(load.errors[0].position.line, 1);
+  EXPECT_EQ(load.errors[0].position.column, 1);
+}
+
+TEST(LoadConfigFileTest, MissingFile) {
+  const ConfigLoad load = LoadConfigFile("/nonexistent/workers.toml");
+  EXPECT_FALSE(load.config.has_value());
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].ToString(),
+            "/nonexistent/workers.toml: cannot read: No such file or "
+            "directory");
+}
+
+TEST(LoadConfigFileTest, Directory) {
+  const TempDir dir;
+  const ConfigLoad load = LoadConfigFile(dir.path().string());
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].ToString(),
+            dir.path().string() + ": cannot read: Is a directory");
+}
+
+TEST(LoadConfigFileTest, UnreadableFile) {
+  if (geteuid() == 0) GTEST_SKIP() << "root reads any file";
+  const TempDir dir;
+  const fs::path file = dir.Write("workers.toml", "");
+  fs::permissions(file, fs::perms::none);
+  const ConfigLoad load = LoadConfigFile(file.string());
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].ToString(),
+            file.string() + ": cannot read: Permission denied");
+}
+
+TEST(LoadConfigFileTest, TooLarge) {
+  const TempDir dir;
+  const fs::path file =
+      dir.Write("workers.toml", std::string(kMaxConfigFileBytes + 1, '#'));
+  const ConfigLoad load = LoadConfigFile(file.string());
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].ToString(),
+            file.string() +
+                ": is larger than 1M; a configuration is never that large");
+  // Exactly the limit is fine.
+  dir.Write("ok.toml", std::string(kMaxConfigFileBytes, '#'));
+  EXPECT_TRUE(LoadConfigFile((dir.path() / "ok.toml").string()).config);
+}
+
+TEST(ConfigErrorToStringTest, LeavesOutAnUnknownPosition) {
+  EXPECT_EQ((ConfigError{"w.toml", {3, 7}, "bad"}).ToString(),
+            "w.toml:3:7: bad");
+  EXPECT_EQ((ConfigError{"w.toml", {}, "bad"}).ToString(), "w.toml: bad");
+}
+
+}  // namespace
+}  // namespace workerd

@@ -1,0 +1,171 @@
+#include "ctl/render.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "proto/version.h"
+
+namespace workerd::ctl {
+namespace {
+
+using proto::Json;
+
+Json Worker(const char* program, int instance, const char* state, Json pid,
+            Json uptime_ms, int restarts, Json last_exit_text,
+            const char* message = "") {
+  Json last_exit = nullptr;
+  if (!last_exit_text.is_null()) {
+    last_exit = {
+        {"code", nullptr}, {"signal", nullptr}, {"text", last_exit_text}};
+  }
+  return {
+      {"program", program},   {"instance", instance},   {"state", state},
+      {"pid", pid},           {"uptime_ms", uptime_ms}, {"state_ms", 1000},
+      {"restarts", restarts}, {"last_exit", last_exit}, {"message", message}};
+}
+
+Json StatusResult() {
+  return {
+      {"programs",
+       {{{"name", "web"},
+         {"workers", 2},
+         {"instances",
+          {Worker("web", 0, "ready", 41230, 3723000, 0, nullptr),
+           Worker("web", 1, "ready", 41231, 45000, 3, "killed by SIGKILL")}}},
+        {{"name", "jobs"},
+         {"workers", 1},
+         {"instances",
+          {Worker("jobs", 0, "fatal", nullptr, nullptr, 5,
+                  "exited with status 1")}}},
+        {{"name", "api"}, {"workers", 0}, {"instances", Json::array()}}}}};
+}
+
+TEST(FormatDurationTest, PicksTwoUnits) {
+  EXPECT_EQ(FormatDuration(0), "0s");
+  EXPECT_EQ(FormatDuration(999), "0s");
+  EXPECT_EQ(FormatDuration(45000), "45s");
+  EXPECT_EQ(FormatDuration(59999), "59s");
+  EXPECT_EQ(FormatDuration(60000), "1m00s");
+  EXPECT_EQ(FormatDuration(192000), "3m12s");
+  EXPECT_EQ(FormatDuration(3599999), "59m59s");
+  EXPECT_EQ(FormatDuration(3600000), "1h00m");
+  EXPECT_EQ(FormatDuration(7500000), "2h05m");
+  EXPECT_EQ(FormatDuration(86399999), "23h59m");
+  EXPECT_EQ(FormatDuration(86400000), "1d0h");
+  EXPECT_EQ(FormatDuration(273600000), "3d4h");
+  EXPECT_EQ(FormatDuration(400LL * 86400000), "400d0h");
+  EXPECT_EQ(FormatDuration(-5), "0s");
+}
+
+TEST(RenderStatusTest, AlignsColumnsAndMarksMissingValues) {
+  EXPECT_EQ(RenderStatus(StatusResult()),
+            "NAME    PID    STATE  UPTIME  RESTARTS  LAST EXIT\n"
+            "web:0   41230  ready  1h02m   0         -\n"
+            "web:1   41231  ready  45s     3         killed by SIGKILL\n"
+            "jobs:0  -      fatal  -       5         exited with status 1\n"
+            "api     (no workers)\n");
+}
+
+TEST(RenderStatusTest, AddsAMessageColumnWhenAWorkerHasOne) {
+  Json result = StatusResult();
+  result["programs"][1]["instances"][0]["message"] =
+      "restarted 5 times within 60s";
+  EXPECT_EQ(
+      RenderStatus(result),
+      "NAME    PID    STATE  UPTIME  RESTARTS  LAST EXIT             MESSAGE\n"
+      "web:0   41230  ready  1h02m   0         -\n"
+      "web:1   41231  ready  45s     3         killed by SIGKILL\n"
+      "jobs:0  -      fatal  -       5         exited with status 1  "
+      "restarted 5 times within 60s\n"
+      "api     (no workers)\n");
+}
+
+TEST(RenderStatusTest, NoPrograms) {
+  EXPECT_EQ(RenderStatus({{"programs", Json::array()}}),
+            "no programs configured\n");
+}
+
+TEST(RenderStatusTest, KeepsEachWorkerOnOneLineAndAlignsUtf8) {
+  Json result = {
+      {"programs",
+       {{{"name", "caf\u00e9"},
+         {"instances",
+          {Worker("caf\u00e9", 0, "starting", 7, 0, 0, nullptr,
+                  "STATUS=warming\nup"),
+           Worker("caf\u00e9", 1, "starting", 8, 0, 0, nullptr)}}}}}};
+  EXPECT_EQ(RenderStatus(result),
+            "NAME    PID  STATE     UPTIME  RESTARTS  LAST EXIT  MESSAGE\n"
+            "caf\u00e9:0  7    starting  0s      0         -          "
+            "STATUS=warming up\n"
+            "caf\u00e9:1  8    starting  0s      0         -\n");
+}
+
+TEST(RenderStatusTest, ToleratesMissingAndMistypedFields) {
+  Json result = {
+      {"programs",
+       {{{"name", "web"},
+         {"instances", {{{"instance", 0}, {"pid", "12"}, {"state", 3}}}}}}}};
+  EXPECT_EQ(RenderStatus(result),
+            "NAME   PID  STATE  UPTIME  RESTARTS  LAST EXIT\n"
+            "web:0  -    -      -       -         -\n");
+  EXPECT_EQ(RenderStatus(Json("nonsense")), "no programs configured\n");
+}
+
+TEST(RenderWorkersTest, OneLinePerWorker) {
+  Json fatal = Worker("web", 10, "fatal", nullptr, nullptr, 5,
+                      "exec \"gunicornn\": No such file or directory",
+                      "restarted 5 times within 60s");
+  Json stopped =
+      Worker("jobs", 0, "stopped", nullptr, nullptr, 0, "exited with status 0");
+  Json result = {
+      {"workers",
+       {Worker("web", 2, "ready", 4123, 100, 0, nullptr), fatal, stopped}}};
+  EXPECT_EQ(RenderWorkers(result),
+            "web:2   ready    pid 4123\n"
+            "web:10  fatal    restarted 5 times within 60s; exec "
+            "\"gunicornn\": No such file or directory\n"
+            "jobs:0  stopped  exited with status 0\n");
+}
+
+TEST(RenderWorkersTest, NoWorkers) {
+  EXPECT_EQ(RenderWorkers({{"workers", Json::array()}}), "no workers\n");
+}
+
+TEST(RenderScaleTest, FromAndTo) {
+  Json result = {{"programs",
+                  {{{"name", "web"}, {"from", 4}, {"to", 8}},
+                   {{"name", "jobs"}, {"from", 1}, {"to", 1}}}}};
+  EXPECT_EQ(RenderScale(result),
+            "web   4 -> 8\n"
+            "jobs  1 (unchanged)\n");
+}
+
+TEST(RenderShutdownTest, CountsStoppedWorkers) {
+  EXPECT_EQ(RenderShutdown({{"stopped", 3}}),
+            "stopped 3 workers; workerd is exiting\n");
+  EXPECT_EQ(RenderShutdown({{"stopped", 1}}),
+            "stopped 1 worker; workerd is exiting\n");
+  EXPECT_EQ(RenderShutdown({{"stopped", 0}}),
+            "stopped 0 workers; workerd is exiting\n");
+}
+
+TEST(RenderVersionTest, OwnVersionAlwaysAndTheDaemonsWhenKnown) {
+  const std::string own =
+      std::string("workerctl ") + proto::Version() + " (protocol 1)\n";
+  EXPECT_EQ(RenderVersion(std::nullopt), own);
+  EXPECT_EQ(RenderVersion(Json{{"version", "0.2.0"}, {"protocol", 1}}),
+            own + "workerd   0.2.0 (protocol 1)\n");
+}
+
+TEST(VersionJsonTest, BothHalves) {
+  EXPECT_EQ(
+      VersionJson(std::nullopt),
+      Json::parse(std::string(R"({"workerctl":{"version":")") +
+                  proto::Version() + R"(","protocol":1},"workerd":null})"));
+  EXPECT_EQ(VersionJson(Json{{"version", "0.2.0"}, {"protocol", 1}})["workerd"],
+            Json::parse(R"({"version":"0.2.0","protocol":1})"));
+}
+
+}  // namespace
+}  // namespace workerd::ctl
