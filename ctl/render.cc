@@ -193,7 +193,8 @@ std::string RenderWorkers(const Json& result) {
       const std::string message = OneLine(StringField(worker, "message"));
       const std::string last_exit = LastExitText(worker);
       detail = message;
-      if (!last_exit.empty() && last_exit != message) {
+      // The daemon's message often quotes the exit already.
+      if (!last_exit.empty() && message.find(last_exit) == std::string::npos) {
         if (!detail.empty()) detail += "; ";
         detail += last_exit;
       }

@@ -522,6 +522,11 @@ std::string ExplainSyntaxError(std::string_view text,
              "line)";
     }
   }
+  if (description.find("escape sequence") != std::string::npos) {
+    return std::string(description) +
+           " (write a backslash as \\\\, or use a 'literal string' in single "
+           "quotes)";
+  }
   if (description.find("leading zero") != std::string::npos) {
     return "a number cannot start with 0 (write a mode as a string, like "
            "\"0660\")";

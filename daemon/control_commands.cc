@@ -18,6 +18,11 @@ namespace error_code = proto::error_code;
 
 int64_t Milliseconds(Duration d) { return d.count(); }
 
+// Workers are named in answers as they are in targets: "web:2".
+std::string TargetName(const Worker& worker) {
+  return fmt::format("{}:{}", worker.spec().name, worker.instance());
+}
+
 Json ExitJson(const std::optional<ExitStatus>& exit) {
   if (!exit) return nullptr;
   Json json = {{"code", nullptr}, {"signal", nullptr}, {"text", exit->Describe()}};
@@ -254,7 +259,7 @@ void ControlCommands::AnswerWhenSettled(const proto::Request& request,
       bool failed = must_be_ready ? worker->state() != WorkerState::kReady
                                   : worker->state() == WorkerState::kFatal;
       if (failed) {
-        failures.push_back(fmt::format("{} is {}: {}", worker->label(),
+        failures.push_back(fmt::format("{} is {}: {}", TargetName(*worker),
                                        WorkerStateName(worker->state()),
                                        worker->message()));
       }
@@ -362,7 +367,7 @@ void ControlCommands::Scale(const proto::Request& request, Reply& reply) {
           for (const auto& worker : program->workers()) {
             if (worker->state() == WorkerState::kFatal ||
                 worker->state() == WorkerState::kExited) {
-              failures.push_back(fmt::format("{} is {}: {}", worker->label(),
+              failures.push_back(fmt::format("{} is {}: {}", TargetName(*worker),
                                              WorkerStateName(worker->state()),
                                              worker->message()));
             }

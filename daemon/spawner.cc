@@ -27,7 +27,9 @@ namespace {
 // clears it on return, so the shadow of the borrowed stack would stay
 // poisoned in the memory workerd reuses next; sanitizer interceptors of libc
 // calls (sigaction, _exit, ...) would update runtime state the suspended
-// parent owns; a UBSan report would take locks the parent may hold. So
+// parent owns; a UBSan report would take locks the parent may hold. (Built
+// without the attributes, the ASan unit tests warn about an unknown stack
+// and then fail with a false stack-buffer-underflow in the parent.) So
 // every function that runs in the child carries these attributes and talks
 // to the kernel only through syscall(2), which no sanitizer intercepts.
 #define WORKERD_CHILD_CODE \
@@ -47,7 +49,7 @@ constexpr size_t kKernelSigsetBytes = _NSIG / 8;
 // 64 KiB is far more than the child routine needs; it leaves room for the
 // dynamic linker resolving a lazily bound symbol on first use, which saves
 // the full vector register state on the stack.
-constexpr size_t kChildStackBytes = 64 * 1024;
+constexpr size_t kChildStackBytes = size_t{64} * 1024;
 
 // What the child reports through the error pipe before it exits 127.
 enum class ChildStage : int32_t {
@@ -176,7 +178,9 @@ WORKERD_CHILD_CODE int ChildMain(void* arg) {
   for (size_t i = 0; i + 1 < plan.source_count; ++i) {
     if (plan.moved_fds[i] < 0) continue;
     // Source i goes to fd i: stdio at 0..2, listen fds from 3.
-    if (long r = ChildSyscall(SYS_dup2, plan.moved_fds[i], i); r < 0) {
+    if (long r =
+            ChildSyscall(SYS_dup2, plan.moved_fds[i], static_cast<long>(i));
+        r < 0) {
       ChildFail(error_fd, ChildStage::kDup, r, plan.source_fds[i]);
     }
   }
@@ -201,8 +205,9 @@ WORKERD_CHILD_CODE int ChildMain(void* arg) {
 
   // Groups and gid first: after setuid the privilege to change them is gone.
   if (plan.set_groups) {
-    if (long r = ChildSyscall(SYS_setgroups, plan.group_count,
-                              reinterpret_cast<long>(plan.groups));
+    if (long r =
+            ChildSyscall(SYS_setgroups, static_cast<long>(plan.group_count),
+                         reinterpret_cast<long>(plan.groups));
         r < 0) {
       ChildFail(error_fd, ChildStage::kSetgroups, r);
     }

@@ -79,7 +79,9 @@ TEST(Control, MalformedRequestsGetErrorsAndTheConnectionGoesOn) {
   EXPECT_EQ(answer["id"], 7) << answer;
 
   // Blank lines are skipped, not answered.
-  answer = conn.Ask("\n" R"({"id": 8, "command": "version"})");
+  answer = conn.Ask(
+      "\n"
+      R"({"id": 8, "command": "version"})");
   EXPECT_EQ(answer["ok"], true) << answer;
   EXPECT_EQ(answer["id"], 8) << answer;
   EXPECT_EQ(answer["result"]["protocol"], 1) << answer;
@@ -112,8 +114,8 @@ TEST(Control, UnknownCommandsAndTargetsAreNamed) {
             std::string::npos)
       << answer;
 
-  answer = conn.Ask(
-      R"({"id": 9, "command": "stop", "args": {"targets": ["wbe"]}})");
+  answer =
+      conn.Ask(R"({"id": 9, "command": "stop", "args": {"targets": ["wbe"]}})");
   EXPECT_EQ(ErrorCode(answer), "unknown_target") << answer;
   EXPECT_EQ(ErrorMessage(answer),
             "no program named \"wbe\" (did you mean \"web\"?)");
@@ -234,7 +236,8 @@ start_period = "0s"
   // answers pass the daemon's 4 MiB bound after some 70 requests, rather
   // than after thousands of small ones (slow under ASan).
   const std::string request = R"({"id": ")" + std::string(64 << 10, 'i') +
-                              R"(", "command": "status"})" "\n";
+                              R"(", "command": "status"})"
+                              "\n";
   std::string batch;
   for (int i = 0; i < 8; ++i) batch += request;
 
@@ -252,8 +255,8 @@ start_period = "0s"
     // Meanwhile another client is answered promptly.
     const auto asked = steady_clock::now();
     auto answer = daemon.Call("status", Json::object(), Millis(5000));
-    long took = std::chrono::duration_cast<Millis>(steady_clock::now() - asked)
-                    .count();
+    long took =
+        std::chrono::duration_cast<Millis>(steady_clock::now() - asked).count();
     worst_ms = std::max(worst_ms, took);
     ASSERT_TRUE(std::holds_alternative<proto::Response>(answer))
         << "status while a client does not read: "
@@ -262,8 +265,8 @@ start_period = "0s"
   }
   EXPECT_TRUE(closed) << "workerd kept a non-reading client after " << batches
                       << " batches of 8 requests";
-  EXPECT_LT(worst_ms, 2000) << "a status took " << worst_ms
-                            << " ms while a client did not read";
+  EXPECT_LT(worst_ms, 2000)
+      << "a status took " << worst_ms << " ms while a client did not read";
   EXPECT_TRUE(daemon.WaitForLog("does not read its answers"));
   ExpectHealthy(daemon);
 }
@@ -291,8 +294,7 @@ autostart = false
 TEST(Control, WorkerctlSaysWhenWorkerdIsNotRunning) {
   TempDir dir;
   std::string missing = dir.Path("control.sock");
-  CommandResult result =
-      RunProgram({kWorkerctlPath, "-s", missing, "status"});
+  CommandResult result = RunProgram({kWorkerctlPath, "-s", missing, "status"});
   EXPECT_EQ(result.exit_code, 3) << result.out << result.err;
   EXPECT_NE(result.err.find("workerd is not running"), std::string::npos)
       << result.err;

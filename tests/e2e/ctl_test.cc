@@ -50,13 +50,13 @@ TEST(Ctl, StatusTableShowsEveryWorker) {
   Daemon daemon(kWebAndJobs);
   ASSERT_TRUE(daemon.Start());
   Json status;
-  ASSERT_TRUE(daemon.WaitFor(AllReady, "every worker ready", kDeadline,
-                             &status));
+  ASSERT_TRUE(
+      daemon.WaitFor(AllReady, "every worker ready", kDeadline, &status));
 
   CommandResult table = daemon.RunCtl({"status"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
-  std::vector<std::string> header = Words(table.out.substr(
-      0, table.out.find('\n')));
+  std::vector<std::string> header =
+      Words(table.out.substr(0, table.out.find('\n')));
   ASSERT_GE(header.size(), 3u) << table.out;
   EXPECT_EQ(header[0], "NAME");
   EXPECT_EQ(header[1], "PID");
@@ -111,9 +111,8 @@ TEST(Ctl, StatusJsonMatchesTheProtocol) {
       ASSERT_EQ(got.size(), expected.size()) << result.out;
       EXPECT_EQ(WantedOf(printed, program), WantedOf(status, program));
       for (size_t i = 0; i < got.size(); ++i) {
-        for (const char* field :
-             {"program", "instance", "state", "pid", "restarts", "last_exit",
-              "message"}) {
+        for (const char* field : {"program", "instance", "state", "pid",
+                                  "restarts", "last_exit", "message"}) {
           EXPECT_EQ(got[i][field], expected[i][field])
               << program << ":" << i << " " << field;
         }
@@ -142,8 +141,7 @@ TEST(Ctl, VersionOfBothSides) {
   std::getline(lines, ctl_line);
   std::getline(lines, daemon_line);
   EXPECT_EQ(Words(ctl_line),
-            (std::vector<std::string>{"workerctl", version, "(protocol",
-                                      "1)"}))
+            (std::vector<std::string>{"workerctl", version, "(protocol", "1)"}))
       << text.out;
   EXPECT_EQ(Words(daemon_line),
             (std::vector<std::string>{"workerd", version, "(protocol", "1)"}))

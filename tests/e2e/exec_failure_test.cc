@@ -4,6 +4,7 @@
 // the real binary's exit status and output on representative cases.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <regex>
@@ -69,6 +70,46 @@ crash_limit = { restarts = 2, within = "60s" }
   EXPECT_NE(table.out.find("fatal"), std::string::npos) << table.out;
 }
 
+TEST(ExecFailure, OtherSpawnFailuresAreNamed) {
+  // Not executable; and a working directory that existed when workerd
+  // read its configuration but is gone by the time the worker starts.
+  Daemon daemon(R"toml(
+[program.noexec]
+command = ["@DIR@/workers.toml"]
+restart = "never"
+
+[program.nodir]
+command = ["@WORKER@"]
+directory = "@DIR@/app"
+autostart = false
+restart = "never"
+)toml");
+  ASSERT_EQ(mkdir(daemon.Path("app").c_str(), 0755), 0);
+  ASSERT_TRUE(daemon.Start());
+  ASSERT_EQ(rmdir(daemon.Path("app").c_str()), 0);
+
+  Json status;
+  ASSERT_TRUE(daemon.WaitFor(
+      [](const Json& s) { return StateOf(s, "noexec", 0) == "exited"; },
+      "noexec:0 exited", kDeadline, &status));
+  std::string noexec =
+      Field(status, "noexec", 0, "last_exit").value("text", "");
+  EXPECT_NE(noexec.find("exec \"" + daemon.Path("workers.toml") +
+                        "\": Permission denied"),
+            std::string::npos)
+      << noexec;
+
+  CommandResult start = daemon.RunCtl({"start", "nodir"});
+  EXPECT_EQ(start.exit_code, 1) << start.out << start.err;
+  EXPECT_NE(start.err.find("nodir"), std::string::npos) << start.err;
+  status = daemon.Status();
+  EXPECT_EQ(StateOf(status, "nodir", 0), "exited") << status.dump(2);
+  std::string nodir = Field(status, "nodir", 0, "last_exit").value("text", "");
+  EXPECT_NE(nodir.find(daemon.Path("app")), std::string::npos) << nodir;
+  EXPECT_NE(nodir.find("No such file or directory"), std::string::npos)
+      << nodir;
+}
+
 // `workerd --check -c PATH`: the exit status, the output.
 CommandResult Check(const std::string& path) {
   return RunProgram({kWorkerdPath, "--check", "-c", path});
@@ -89,8 +130,7 @@ stop_timout = "5s"
       << result.err;
   EXPECT_NE(result.err.find("\"stop_timout\""), std::string::npos)
       << result.err;
-  EXPECT_NE(result.err.find("did you mean \"stop_timeout\""),
-            std::string::npos)
+  EXPECT_NE(result.err.find("did you mean \"stop_timeout\""), std::string::npos)
       << result.err;
 
   // Not TOML at all: toml++'s error, placed in the file.
@@ -101,10 +141,10 @@ workers = = 2
   result = Check(broken);
   EXPECT_EQ(result.exit_code, 3) << result.out << result.err;
   EXPECT_TRUE(std::regex_search(
-      result.err, std::regex(std::regex_replace(
-                                 broken, std::regex(R"([.^$|()\[\]{}*+?\\])"),
-                                 R"(\$&)") +
-                             ":3:[0-9]+: ")))
+      result.err,
+      std::regex(std::regex_replace(
+                     broken, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+                 ":3:[0-9]+: ")))
       << result.err;
 
   // A value out of its vocabulary.
@@ -120,8 +160,8 @@ restart = "sometimes"
 
   // And a valid one: 0, and nothing is started (no control socket).
   std::string socket = dir.Path("control.sock");
-  std::string valid = dir.Write("valid.toml", "[daemon]\ncontrol_socket = \"" +
-                                                  socket + R"toml("
+  std::string valid = dir.Write(
+      "valid.toml", "[daemon]\ncontrol_socket = \"" + socket + R"toml("
 
 [program.web]
 command = ["/bin/true"]
@@ -137,9 +177,9 @@ TEST(ExecFailure, WorkerdRefusesAnInvalidConfigWithStatus3) {
   TempDir dir;
   // The socket is set so that a workerd that wrongly starts anyway does
   // not go near the system's default socket.
-  std::string path = dir.Write(
-      "workers.toml", "[daemon]\ncontrol_socket = \"" +
-                          dir.Path("control.sock") + R"toml("
+  std::string path =
+      dir.Write("workers.toml", "[daemon]\ncontrol_socket = \"" +
+                                    dir.Path("control.sock") + R"toml("
 
 [program.web]
 workers = 2

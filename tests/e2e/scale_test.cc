@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* kTwoWorkers = R"toml(
 [program.web]
-command = ["@WORKER@"]
+command = ["@WORKER@", "--pidfile", "@DIR@/web.{instance}.pid"]
 workers = 2
 start_period = "100ms"
 )toml";
@@ -43,6 +43,11 @@ TEST(Scale, UpAddsInstancesDownRemovesTheHighest) {
   EXPECT_EQ(PidOf(scaled, "web", 0), PidOf(before, "web", 0));
   EXPECT_EQ(PidOf(scaled, "web", 1), PidOf(before, "web", 1));
 
+  // Each pidfile says its worker handles SIGTERM by now (exits 0 on it).
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        daemon.ReadPidfile(daemon.Path("web." + std::to_string(i) + ".pid")));
+  }
   CommandResult down = daemon.RunCtl({"scale", "web=1"});
   EXPECT_EQ(down.exit_code, 0) << down.err;
   EXPECT_NE(down.out.find("5 -> 1"), std::string::npos) << down.out;

@@ -16,11 +16,14 @@ namespace {
 TEST(Stop, StopsOneInstanceAndLeavesTheOthers) {
   Daemon daemon(R"toml(
 [program.web]
-command = ["@WORKER@"]
+command = ["@WORKER@", "--pidfile", "@DIR@/web.{instance}.pid"]
 workers = 3
 start_period = "100ms"
 )toml");
   ASSERT_TRUE(daemon.Start());
+  // The pidfile says the worker handles SIGTERM (it exits 0 on it); being
+  // `ready` alone does not prove that on a loaded machine.
+  ASSERT_TRUE(daemon.ReadPidfile(daemon.Path("web.0.pid")));
   Json before;
   ASSERT_TRUE(daemon.WaitFor(
       [](const Json& s) { return AllInState(s, "web", 3, "ready"); },
@@ -121,6 +124,74 @@ stop_timeout = "5s"
       << daemon.socket_path() << " was left behind";
   CommandResult ctl = daemon.RunCtl({"status"});
   EXPECT_EQ(ctl.exit_code, 3) << ctl.out << ctl.err;
+}
+
+TEST(Stop, ShutdownTimeoutCutsAStubbornStopShort) {
+  // stop_timeout alone would let this worker linger 30 s; the daemon's
+  // shutdown_timeout ends it (and its group) after 300 ms.
+  Daemon daemon(R"toml(
+[daemon]
+shutdown_timeout = "300ms"
+
+[program.stubborn]
+command = ["@WORKER@", "--ignore-term", "--fork-child", "@DIR@/child.pid"]
+start_period = "0s"
+stop_timeout = "30s"
+)toml");
+  ASSERT_TRUE(daemon.Start());
+  std::optional<pid_t> child = daemon.ReadPidfile(daemon.Path("child.pid"));
+  ASSERT_TRUE(child);
+  Json status;
+  ASSERT_TRUE(daemon.WaitFor(
+      [](const Json& s) { return StateOf(s, "stubborn", 0) == "ready"; },
+      "stubborn:0 ready", kDeadline, &status));
+
+  EXPECT_EQ(daemon.Stop(), 0);
+  EXPECT_TRUE(daemon.WaitGone(PidOf(status, "stubborn", 0), "stubborn:0"));
+  EXPECT_TRUE(daemon.WaitGone(*child, "stubborn:0's child"));
+  EXPECT_NE(daemon.Log().find("after shutdown_timeout"), std::string::npos)
+      << daemon.Log();
+}
+
+TEST(Stop, WhileShuttingDownNewWorkIsRefusedAndASecondSigtermKills) {
+  Daemon daemon(R"toml(
+[daemon]
+shutdown_timeout = "60s"
+
+[program.stubborn]
+command = ["@WORKER@", "--ignore-term", "--pidfile", "@DIR@/main.pid"]
+start_period = "0s"
+stop_timeout = "60s"
+)toml");
+  ASSERT_TRUE(daemon.Start());
+  // The pidfile comes after the worker ignores SIGTERM; "ready" alone
+  // (start_period 0s) could come before.
+  ASSERT_TRUE(daemon.ReadPidfile(daemon.Path("main.pid")));
+  Json status;
+  ASSERT_TRUE(daemon.WaitFor(
+      [](const Json& s) { return StateOf(s, "stubborn", 0) == "ready"; },
+      "stubborn:0 ready", kDeadline, &status));
+
+  daemon.Signal(SIGTERM);
+  // Still answering while it waits for the worker: status yes, new work no.
+  ASSERT_TRUE(daemon.WaitFor(
+      [](const Json& s) { return StateOf(s, "stubborn", 0) == "stopping"; },
+      "stubborn:0 stopping"));
+  auto refused = daemon.Call("start", {{"targets", {"stubborn"}}});
+  ASSERT_TRUE(std::holds_alternative<proto::Response>(refused))
+      << std::get<std::string>(refused);
+  ASSERT_TRUE(std::get<proto::Response>(refused).error);
+  EXPECT_EQ(std::get<proto::Response>(refused).error->code, "shutting_down");
+  CommandResult ctl = daemon.RunCtl({"restart", "stubborn"});
+  EXPECT_EQ(ctl.exit_code, 1) << ctl.out << ctl.err;
+  EXPECT_NE(ctl.err.find("shutting down"), std::string::npos) << ctl.err;
+
+  // The impatient second signal: everything is killed now, not in 60 s.
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.WaitForExit(), 0);
+  EXPECT_TRUE(daemon.WaitGone(PidOf(status, "stubborn", 0), "stubborn:0"));
+  EXPECT_NE(daemon.Log().find("received SIGTERM again"), std::string::npos)
+      << daemon.Log();
 }
 
 TEST(Stop, ShutdownCommandStopsWorkersAndWorkerd) {

@@ -51,8 +51,7 @@ env = { SLOT = "slot-{instance}-of-{program}" }
     EXPECT_EQ((*report)["pgid"], std::to_string(pid));
     EXPECT_EQ((*report)["env.WORKERD_PROGRAM"], "web");
     EXPECT_EQ((*report)["env.WORKERD_INSTANCE"], std::to_string(i));
-    EXPECT_EQ((*report)["env.SLOT"],
-              "slot-" + std::to_string(i) + "-of-web");
+    EXPECT_EQ((*report)["env.SLOT"], "slot-" + std::to_string(i) + "-of-web");
     // {instance} expanded in the command itself.
     EXPECT_EQ((*report)["argv2"], report_path);
     EXPECT_EQ((*report)["argv4"], "hello from web[" + std::to_string(i) + "]");

@@ -86,8 +86,7 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 // `die_with_parent`: SIGTERM when the test process dies, so that a test
 // killed by ctest's timeout does not leave a workerd running forever.
 pid_t Spawn(std::vector<std::string> argv, std::vector<std::string> env,
-            int stdin_fd, int stdout_fd, int stderr_fd,
-            bool die_with_parent) {
+            int stdin_fd, int stdout_fd, int stderr_fd, bool die_with_parent) {
   std::vector<char*> c_argv = CStrings(argv);
   std::vector<char*> c_env = CStrings(env);
   const pid_t parent = getpid();
@@ -250,8 +249,8 @@ CommandResult RunProgram(const std::vector<std::string>& argv,
 
 TempDir::TempDir() {
   const char* base = getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") +
-                        "/workerd-e2e-XXXXXX";
+  std::string pattern =
+      std::string(base && *base ? base : "/tmp") + "/workerd-e2e-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp " << pattern << ": " << strerror(errno);
   }
@@ -289,8 +288,8 @@ std::optional<Report> WaitForReport(const std::string& path, Millis deadline) {
   // The worker renames the report into place, so existing means complete.
   while (access(path.c_str(), F_OK) != 0) {
     if (Clock::now() > until) {
-      ADD_FAILURE() << "no report at " << path << " after "
-                    << deadline.count() << " ms";
+      ADD_FAILURE() << "no report at " << path << " after " << deadline.count()
+                    << " ms";
       return std::nullopt;
     }
     SleepFor(Millis(5));
@@ -321,8 +320,8 @@ bool ProcessGone(pid_t pid) {
   return stat->state == 'Z' && stat->ppid != getpid();
 }
 
-std::string ExpandPlaceholders(std::string_view text, const std::string& dir,
-                               const std::string& socket) {
+std::string FillPlaceholders(std::string_view text, const std::string& dir,
+                             const std::string& socket) {
   const std::pair<std::string_view, std::string> replacements[] = {
       {"@DIR@", dir}, {"@WORKER@", kTestWorkerPath}, {"@SOCKET@", socket}};
   std::string out;
@@ -459,12 +458,12 @@ bool RawConnection::WaitForEof(Millis deadline) {
 Daemon::Daemon(std::string_view config) {
   socket_path_ = dir_.Path("control.sock");
   log_path_ = dir_.Path("workerd.log");
-  std::string text = ExpandPlaceholders(config, dir_.path(), socket_path_);
-  const std::string socket_line =
-      "control_socket = \"" + socket_path_ + "\"\n";
+  std::string text = FillPlaceholders(config, dir_.path(), socket_path_);
+  const std::string socket_line = "control_socket = \"" + socket_path_ + "\"\n";
   // TOML allows a table once: join the test's [daemon] table if it has one.
   size_t header = text.find("[daemon]\n");
-  if (header != std::string::npos && (header == 0 || text[header - 1] == '\n')) {
+  if (header != std::string::npos &&
+      (header == 0 || text[header - 1] == '\n')) {
     text.insert(header + std::strlen("[daemon]\n"), socket_line);
   } else {
     text = "[daemon]\n" + socket_line + "\n" + text;
@@ -473,17 +472,17 @@ Daemon::Daemon(std::string_view config) {
 }
 
 bool Daemon::Start(Millis deadline) {
-  int log_fd = open(log_path_.c_str(),
-                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int log_fd =
+      open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   int dev_null = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (log_fd < 0 || dev_null < 0) {
     ADD_FAILURE() << "cannot open " << log_path_ << ": " << strerror(errno);
     return false;
   }
-  pid_ = Spawn({kWorkerdPath, "-c", config_path_},
-               MakeEnvironment({std::string(kMarkerVariable) + "=" +
-                                dir_.path()}),
-               dev_null, log_fd, log_fd, /*die_with_parent=*/true);
+  pid_ =
+      Spawn({kWorkerdPath, "-c", config_path_},
+            MakeEnvironment({std::string(kMarkerVariable) + "=" + dir_.path()}),
+            dev_null, log_fd, log_fd, /*die_with_parent=*/true);
   close(log_fd);
   close(dev_null);
   if (pid_ < 0) {
@@ -496,8 +495,7 @@ bool Daemon::Start(Millis deadline) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      ADD_FAILURE() << "workerd exited with status "
-                    << DecodeWaitStatus(status)
+      ADD_FAILURE() << "workerd exited with status " << DecodeWaitStatus(status)
                     << " before its socket answered; log:\n"
                     << Tail(Log());
       return false;
@@ -545,8 +543,7 @@ Daemon::~Daemon() {
 
 std::map<pid_t, std::string> Daemon::ProcessesOfThisTest() const {
   std::map<pid_t, std::string> found;
-  const std::string marker =
-      std::string(kMarkerVariable) + "=" + dir_.path();
+  const std::string marker = std::string(kMarkerVariable) + "=" + dir_.path();
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return found;
   while (dirent* entry = readdir(proc)) {
@@ -568,7 +565,8 @@ std::map<pid_t, std::string> Daemon::ProcessesOfThisTest() const {
       ours = starts && ends;
       at = after;
     }
-    if (ours) found[static_cast<pid_t>(pid)] = Describe(static_cast<pid_t>(pid));
+    if (ours)
+      found[static_cast<pid_t>(pid)] = Describe(static_cast<pid_t>(pid));
   }
   closedir(proc);
   return found;
@@ -587,7 +585,7 @@ void Daemon::CheckNothingLeft() {
   };
   // Processes are allowed a moment to finish dying (a SIGKILLed group is
   // gone soon, not at once): poll, then judge.
-  const auto until = Clock::now() + kDeadline;
+  const auto until = Clock::now() + teardown_deadline_;
   std::vector<pid_t> alive = tracked_alive();
   std::map<pid_t, std::string> strays = ProcessesOfThisTest();
   while ((!alive.empty() || !strays.empty()) && Clock::now() < until) {
@@ -600,8 +598,8 @@ void Daemon::CheckNothingLeft() {
   }
   if (strays.empty()) return;
   std::ostringstream list;
-  for (const auto& [pid, description] : strays) list << "  " << description
-                                                     << "\n";
+  for (const auto& [pid, description] : strays)
+    list << "  " << description << "\n";
   ADD_FAILURE() << strays.size()
                 << " process(es) of this test outlived workerd:\n"
                 << list.str();
@@ -634,10 +632,9 @@ Json Daemon::Status() {
   }
   for (const Json& program : response.result["programs"]) {
     for (const Json& worker : program["instances"]) {
-      if (worker["pid"].is_number_integer()) {
-        pid_t pid = worker["pid"].get<pid_t>();
-        if (tracked_.count(pid) == 0) Track(pid);
-      }
+      // Tracked afresh each time: should the pid be recycled for a later
+      // worker, the newer start time is the one to check.
+      if (pid_t pid = PidOf(worker); pid > 0) Track(pid);
     }
   }
   return response.result;
@@ -658,8 +655,8 @@ bool Daemon::WaitFor(const std::function<bool(const Json&)>& predicate,
     SleepFor(kPollInterval);
   }
   if (last_status) *last_status = status;
-  ADD_FAILURE() << "timed out after " << deadline.count()
-                << " ms waiting for " << what << "; last status:\n"
+  ADD_FAILURE() << "timed out after " << deadline.count() << " ms waiting for "
+                << what << "; last status:\n"
                 << status.dump(2);
   return false;
 }
@@ -749,8 +746,7 @@ bool Daemon::WaitGone(pid_t pid, const std::string& what, Millis deadline) {
   while (!ProcessGone(pid)) {
     if (Clock::now() > until) {
       ADD_FAILURE() << what << " (" << Describe(pid)
-                    << ") is still there after " << deadline.count()
-                    << " ms";
+                    << ") is still there after " << deadline.count() << " ms";
       return false;
     }
     SleepFor(Millis(5));
@@ -758,14 +754,12 @@ bool Daemon::WaitGone(pid_t pid, const std::string& what, Millis deadline) {
   return true;
 }
 
-bool Daemon::WaitReaped(pid_t pid, const std::string& what,
-                        Millis deadline) {
+bool Daemon::WaitReaped(pid_t pid, const std::string& what, Millis deadline) {
   const auto until = Clock::now() + deadline;
   while (!(kill(pid, 0) < 0 && errno == ESRCH)) {
     if (Clock::now() > until) {
       ADD_FAILURE() << what << " (" << Describe(pid)
-                    << ") was not reaped within " << deadline.count()
-                    << " ms";
+                    << ") was not reaped within " << deadline.count() << " ms";
       return false;
     }
     SleepFor(Millis(5));
@@ -860,8 +854,7 @@ const Json* FindWorker(const Json& status, std::string_view program,
 std::vector<Json> Workers(const Json& status, std::string_view program) {
   const Json* p = FindProgram(status, program);
   if (p == nullptr || !p->contains("instances")) return {};
-  return std::vector<Json>((*p)["instances"].begin(),
-                           (*p)["instances"].end());
+  return std::vector<Json>((*p)["instances"].begin(), (*p)["instances"].end());
 }
 
 Json Field(const Json& status, std::string_view program, int instance,

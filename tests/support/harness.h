@@ -91,8 +91,8 @@ std::optional<char> ProcessState(pid_t pid);
 //   @WORKER@  the test worker's path
 //   @SOCKET@  the control socket's path
 // workerd's own "{instance}" and "{program}" are left alone.
-std::string ExpandPlaceholders(std::string_view text, const std::string& dir,
-                               const std::string& socket);
+std::string FillPlaceholders(std::string_view text, const std::string& dir,
+                             const std::string& socket);
 
 // A connection to the control socket that speaks bytes, not messages, for
 // tests that send garbage on purpose. Every call has a deadline.
@@ -135,7 +135,7 @@ class RawConnection {
 // One workerd for one test, in its own temporary directory.
 class Daemon {
  public:
-  // `config` is workers.toml with placeholders (see ExpandPlaceholders).
+  // `config` is workers.toml with placeholders (see FillPlaceholders).
   // The control socket is set here: inserted into the test's [daemon]
   // table, or in a [daemon] table of its own when the text has none.
   explicit Daemon(std::string_view config);
@@ -146,6 +146,10 @@ class Daemon {
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
+
+  // How long the teardown lets processes finish dying before it calls
+  // them leftovers; shortened only by the harness's own tests.
+  void set_teardown_deadline(Millis deadline) { teardown_deadline_ = deadline; }
 
   // Starts workerd and waits until its control socket answers `version`.
   // On failure, adds a test failure with the log and returns false.
@@ -227,6 +231,7 @@ class Daemon {
   std::string config_path_;
   std::string log_path_;
   pid_t pid_ = -1;
+  Millis teardown_deadline_ = kDeadline;
   // pid -> start time in clock ticks since boot (field 22 of stat).
   std::map<pid_t, unsigned long long> tracked_;
 };
@@ -247,8 +252,7 @@ pid_t PidOf(const Json& worker);
 // PidOf the worker `program:instance`; 0 when absent or without a process.
 pid_t PidOf(const Json& status, std::string_view program, int instance);
 // A worker's state; "" when absent.
-std::string StateOf(const Json& status, std::string_view program,
-                    int instance);
+std::string StateOf(const Json& status, std::string_view program, int instance);
 // Whether every instance of `program` is in `state` and there are `count`.
 bool AllInState(const Json& status, std::string_view program, int count,
                 std::string_view state);

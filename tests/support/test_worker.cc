@@ -226,7 +226,7 @@ void DaemonizeChild(const std::string& path) {
     // nearest subreaper, not to the worker.
     setsid();
     WriteAtomically(path, std::to_string(getpid()) + "\n");
-    timespec delay{0, 200 * 1000 * 1000};
+    timespec delay{0, 200L * 1000 * 1000};
     while (nanosleep(&delay, &delay) < 0 && errno == EINTR) {
     }
     _exit(0);

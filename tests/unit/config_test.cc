@@ -930,7 +930,9 @@ TEST(ConfigSyntaxTest, UnclosedString) {
 
 TEST(ConfigSyntaxTest, BadCharactersInsideAStringAreNotAMissingQuote) {
   EXPECT_EQ(Error(R"(command = "C:\app")"),
-            "workers.toml:1:14: invalid TOML: unknown escape sequence '\\a'");
+            "workers.toml:1:15: invalid TOML: unknown escape sequence '\\a' "
+            "(write a backslash as \\\\, or use a 'literal string' in single "
+            "quotes)");
   EXPECT_EQ(Error("a = \"x\x01y\""),
             "workers.toml:1:7: invalid TOML: unescaped control characters "
             "other than TAB (U+0009) are explicitly prohibited");

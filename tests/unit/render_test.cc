@@ -128,6 +128,14 @@ TEST(RenderWorkersTest, OneLinePerWorker) {
             "jobs:0  stopped  exited with status 0\n");
 }
 
+TEST(RenderWorkersTest, DoesNotRepeatAnExitTheMessageQuotes) {
+  Json result = {{"workers",
+                  {Worker("web", 1, "stopped", nullptr, nullptr, 0,
+                          "killed by SIGTERM", "pid 2552 killed by SIGTERM")}}};
+  EXPECT_EQ(RenderWorkers(result),
+            "web:1  stopped  pid 2552 killed by SIGTERM\n");
+}
+
 TEST(RenderWorkersTest, NoWorkers) {
   EXPECT_EQ(RenderWorkers({{"workers", Json::array()}}), "no workers\n");
 }
