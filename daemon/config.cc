@@ -69,6 +69,13 @@ std::string TomlKey(std::string_view key) {
   return IsBareKey(key) ? std::string(key) : Quoted(key);
 }
 
+// A section header for messages: [deamon], [programs.web].
+std::string Header(std::string_view name, std::string_view child) {
+  std::string header = "[" + TomlKey(name);
+  if (!child.empty()) header += "." + TomlKey(child);
+  return header + "]";
+}
+
 bool Contains(std::string_view text, char c) {
   return text.find(c) != std::string_view::npos;
 }
@@ -554,6 +561,10 @@ std::string ExplainSyntaxError(std::string_view text,
              Quoted(word);
     }
   }
+  if (what == "value" || description.starts_with("expected value")) {
+    return "expected a value here, such as \"text\", 42, true or [\"a\", "
+           "\"b\"]";
+  }
   if (at_end && !what.empty()) {
     return "the file ends in the middle of a " + std::string(what);
   }
@@ -630,35 +641,32 @@ class Loader {
     // Unknown here means an unknown section, most likely a misspelled one.
     constexpr std::string_view kSections[] = {"daemon", "program"};
     for (const auto& [key, node] : reader.UnknownKeys()) {
-      const std::optional<std::string> meant = Suggest(key->str(), kSections);
-      auto section = [&](std::string_view name, std::string_view child) {
-        std::string header = "[" + std::string(name);
-        if (!child.empty()) header += "." + TomlKey(child);
-        return header + "]";
-      };
       const toml::table* table = node->as_table();
       if (table == nullptr) {
         errors_.Add(*key, "unknown key " + Quoted(key->str()) +
                               " outside any section; settings go in "
                               "[daemon] or [program.NAME]");
-      } else if (!table->empty() &&
-                 std::all_of(table->begin(), table->end(), [](auto&& entry) {
-                   return entry.second.is_table();
-                 })) {
-        for (auto&& [child, child_node] : *table) {
-          errors_.Add(
-              child_node,
-              "unknown section " + section(TomlKey(key->str()), child.str()) +
-                  (meant
-                       ? " (did you mean " + section(*meant, child.str()) + "?)"
-                       : ""));
-        }
-      } else {
-        errors_.Add(
-            *node,
-            "unknown section " + section(TomlKey(key->str()), "") +
-                (meant ? " (did you mean " + section(*meant, "") + "?)" : ""));
+        continue;
       }
+      const std::string_view name = key->str();
+      const std::optional<std::string> meant = Suggest(name, kSections);
+      auto report = [&](const toml::node& at, std::string_view child) {
+        errors_.Add(
+            at, "unknown section " + Header(name, child) +
+                    (meant ? " (did you mean " + Header(*meant, child) + "?)"
+                           : ""));
+      };
+      // [programs.web] is a table "programs" holding a table "web": report
+      // the headers as they were written.
+      const bool only_tables =
+          !table->empty() &&
+          std::all_of(table->begin(), table->end(),
+                      [](auto&& entry) { return entry.second.is_table(); });
+      if (!only_tables) {
+        report(*node, "");
+        continue;
+      }
+      for (auto&& [child, child_node] : *table) report(child_node, child.str());
     }
   }
 
@@ -821,6 +829,10 @@ class Loader {
       errors_.Add(at, "program name " + Quoted(name) +
                           " may only contain letters, digits, \"_\", \".\" "
                           "and \"-\"");
+    } else if (name.front() == '.' || name.front() == '-') {
+      // "-web" reads as an option to workerctl; ".." as a path.
+      errors_.Add(at, "program name " + Quoted(name) +
+                          " must start with a letter, a digit or \"_\"");
     } else if (name.size() > static_cast<std::size_t>(kMaxProgramNameLength)) {
       errors_.Add(at, "program name " + Quoted(name) + " is longer than " +
                           std::to_string(kMaxProgramNameLength) +

@@ -113,6 +113,9 @@ class ControlServer::Connection
       }
       if (line->find_first_not_of(" \t") == std::string::npos) continue;
       Dispatch(*line);
+      // One request per dispatch: the next one waits for RunSoon, so a
+      // client that pipelines many requests takes turns with the others.
+      break;
     }
     processing_ = false;
     if (!closed_) UpdateInterest();

@@ -20,6 +20,12 @@ class OrphanReaper {
   // Reaps every exited child that is not a worker; returns how many.
   int ReapNow();
 
+  // At exit, when no worker is left: kills and reaps every remaining child
+  // (group members just SIGKILLed, daemonized escapees), so that nothing
+  // passes to PID 1 as an orphan or a zombie. Blocks only while SIGKILLed
+  // processes die.
+  void KillAndReapAll();
+
  private:
   std::function<bool(pid_t)> is_worker_;
   EventSource sigchld_;

@@ -133,8 +133,9 @@ void Supervisor::CheckShutdownDone() {
   auto callbacks = std::move(on_shutdown_done_);
   on_shutdown_done_.clear();
   for (auto& callback : callbacks) callback();
-  // Any grandchild still exiting is collected before we go.
-  if (reaper_) reaper_->ReapNow();
+  // Whatever is left (a group member still dying, a process that escaped
+  // into its own session) goes with us rather than to PID 1.
+  if (reaper_) reaper_->KillAndReapAll();
   spdlog::info("all workers stopped; exiting");
   loop_.Exit(0);
 }

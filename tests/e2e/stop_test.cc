@@ -1,6 +1,7 @@
 // Stopping end to end: one instance, a worker that ignores its stop signal
-// (the whole process group must go), workerd's own exit on SIGTERM and on
-// `shutdown`, and the reaping of daemonized grandchildren.
+// (the whole process group must go), workerd's own exit on SIGTERM (bounded
+// by shutdown_timeout, hurried by a second SIGTERM) and on `shutdown`, and
+// the reaping of daemonized grandchildren.
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -170,10 +170,10 @@ class Daemon {
   // The result of `status` (null plus a test failure when it failed). Every
   // pid seen is remembered for the teardown's check.
   Json Status();
-  // Polls `status` every ~20 ms until `predicate` holds. On timeout, adds a
-  // failure naming `what` and showing the last status, and returns the
-  // last status anyway: check the return of predicate yourself, or use
-  // the bool overload.
+  // Polls `status` every ~20 ms until `predicate` holds, and returns
+  // whether it did. On timeout, adds a failure naming `what` and showing
+  // the last status. `last_status`, when given, receives the status the
+  // predicate accepted (or the last one seen).
   bool WaitFor(const std::function<bool(const Json& status)>& predicate,
                const std::string& what, Millis deadline = kDeadline,
                Json* last_status = nullptr);

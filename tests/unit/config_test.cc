@@ -321,8 +321,10 @@ TEST(ConfigTest, ProgramNamesMayUseLettersDigitsDotDashUnderscore) {
 command = "a"
 [program.Worker_2-b]
 command = "b"
+[program._1]
+command = "c"
 )");
-  ASSERT_EQ(config.programs.size(), 2u);
+  ASSERT_EQ(config.programs.size(), 3u);
   EXPECT_EQ(config.programs[0].name, "api.v2");
   EXPECT_EQ(config.programs[1].name, "Worker_2-b");
 }
@@ -454,6 +456,9 @@ directory = ")" + root +
 [program.d]
 command = "x"
 directory = ""
+[program.e]
+command = "x"
+directory = "file/sub"
 )",
              file),
       (std::vector<std::string>{
@@ -463,7 +468,9 @@ directory = ""
               "/file) is not a directory",
           file + R"(:9:13: directory: ")" + root + "/missing\" does not exist",
           file + ":12:13: directory must not be empty; leave it out to "
-                 "start workers in workerd's own directory"}));
+                 "start workers in workerd's own directory",
+          file + R"(:15:13: directory: "file/sub" ()" + root +
+              "/file/sub): Not a directory"}));
 }
 
 // ---------------------------------------------------------------------------
@@ -562,10 +569,11 @@ TEST(ConfigErrorTest, UnknownKeysInSubTablesNameTheTable) {
 }
 
 TEST(ConfigErrorTest, DottedProgramNamesNeedQuotes) {
-  EXPECT_EQ(Errors("[program.api.v2]\ncommand = \"x\""),
-            (std::vector<std::string>{
-                R"(workers.toml:1:1: [program.api] has no command; add one like command = ["/usr/bin/app", "--port", "8000"])",
-                R"(workers.toml:1:14: unknown key "v2" in [program.api] (to name a program "api.v2", write [program."api.v2"]))"}));
+  EXPECT_EQ(
+      Errors("[program.api.v2]\ncommand = \"x\""),
+      (std::vector<std::string>{
+          R"(workers.toml:1:1: [program.api] has no command; add one like command = ["/usr/bin/app", "--port", "8000"])",
+          R"(workers.toml:1:14: unknown key "v2" in [program.api] (to name a program "api.v2", write [program."api.v2"]))"}));
   // A plain value gets no such hint.
   EXPECT_EQ(ProgramError("v2 = 1"),
             R"(workers.toml:2:1: unknown key "v2" in [program.web])");
@@ -827,6 +835,12 @@ TEST(ConfigErrorTest, ProgramNames) {
             "letters, digits, \"_\", \".\" and \"-\"");
   EXPECT_EQ(Error("[program.\"\"]\ncommand = \"x\""),
             "workers.toml:1:1: a program name must not be empty");
+  EXPECT_EQ(Error("[program.-web]\ncommand = \"x\""),
+            "workers.toml:1:1: program name \"-web\" must start with a "
+            "letter, a digit or \"_\"");
+  EXPECT_EQ(Error("[program.\"..\"]\ncommand = \"x\""),
+            "workers.toml:1:1: program name \"..\" must start with a "
+            "letter, a digit or \"_\"");
   const std::string long_name(kMaxProgramNameLength + 1, 'n');
   EXPECT_EQ(Error("[program." + long_name + "]\ncommand = \"x\""),
             "workers.toml:1:1: program name \"" + long_name +
@@ -956,6 +970,15 @@ TEST(ConfigSyntaxTest, UnquotedValues) {
             "or false");
 }
 
+TEST(ConfigSyntaxTest, MissingValues) {
+  EXPECT_EQ(Error("[program.web]\nworkers = = 2\n"),
+            "workers.toml:2:11: invalid TOML: expected a value here, such as "
+            "\"text\", 42, true or [\"a\", \"b\"]");
+  EXPECT_EQ(Error("workers = \n"),
+            "workers.toml:1:11: invalid TOML: expected a value here, such as "
+            "\"text\", 42, true or [\"a\", \"b\"]");
+}
+
 TEST(ConfigSyntaxTest, DurationsWithoutQuotes) {
   EXPECT_EQ(Error("[program.web]\nstop_timeout = 10s\n"),
             "workers.toml:2:18: invalid TOML: 10s is not a value; durations "
@@ -1036,6 +1059,14 @@ TEST(LoadConfigFileTest, UnreadableFile) {
   ASSERT_EQ(load.errors.size(), 1u);
   EXPECT_EQ(load.errors[0].ToString(),
             file.string() + ": cannot read: Permission denied");
+}
+
+TEST(LoadConfigFileTest, ReadErrors) {
+  // Reading /proc/self/mem at offset 0 fails: nothing is mapped there.
+  const ConfigLoad load = LoadConfigFile("/proc/self/mem");
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].ToString(),
+            "/proc/self/mem: cannot read: Input/output error");
 }
 
 TEST(LoadConfigFileTest, TooLarge) {
