@@ -12,22 +12,27 @@ import time
 program = os.environ.get("WORKERD_PROGRAM", "?")
 instance = os.environ.get("WORKERD_INSTANCE", "?")
 interval = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
-stopping = False
+
+
+class Stop(Exception):
+    pass
 
 
 def stop(signum, frame):
-    global stopping
-    stopping = True
+    # Raised out of time.sleep, which Python would otherwise resume.
+    raise Stop()
 
 
 signal.signal(signal.SIGTERM, stop)
 print(f"{program}[{instance}] pid {os.getpid()}: up", flush=True)
 done = 0
-while not stopping:
-    time.sleep(interval)
-    done += 1
-    if not stopping:
+try:
+    while True:
+        time.sleep(interval)
+        done += 1
         print(f"{program}[{instance}] pid {os.getpid()}: {done} rounds done",
               flush=True)
+except Stop:
+    pass
 print(f"{program}[{instance}] pid {os.getpid()}: stopping after {done} rounds",
       flush=True)
