@@ -376,8 +376,16 @@ TEST_F(SpawnerTest, ReportsSetuidFailure) {
 }
 
 TEST_F(SpawnerTest, SwitchesUserAndGroups) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root";
   SpawnRequest request = WorkerRequest(Path("report"));
+  if (geteuid() != 0) {
+    // Without root the switch must fail as a SpawnError, never run as us.
+    request.uid = 65534;
+    request.gid = 65534;
+    SpawnResult result = spawner_.Spawn(request);
+    ASSERT_TRUE(std::holds_alternative<SpawnError>(result));
+    EXPECT_EQ(std::get<SpawnError>(result).error, EPERM);
+    return;
+  }
   request.uid = 65534;
   request.gid = 65534;
   // The report lands in a directory the new user may write to.
