@@ -70,6 +70,10 @@ std::variant<proto::Request, std::string> BuildRequest(
   if (invocation.no_wait && !TakesWait(command)) {
     return "--no-wait applies only to start, stop, restart and scale";
   }
+  if (invocation.at_once) {
+    if (command != "restart") return "--all applies only to restart";
+    request.args["at_once"] = true;
+  }
   if (IsTargetCommand(command)) {
     Json targets = Json::array();
     for (const std::string& operand : invocation.operands) {

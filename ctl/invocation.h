@@ -20,6 +20,7 @@ struct Invocation {
   std::optional<std::string> socket;  // -s/--socket
   bool json = false;                  // --json
   bool no_wait = false;               // --no-wait
+  bool at_once = false;               // restart --all
 };
 
 // The request for `invocation`, or a usage error naming the bad argument,

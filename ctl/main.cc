@@ -16,6 +16,13 @@ constexpr const char* kTargetFooter =
     "TARGET is a program (web) or one instance of it (web:2); no TARGET\n"
     "means every program.";
 
+constexpr const char* kRestartFooter =
+    "TARGET is a program (web) or one instance of it (web:2); no TARGET\n"
+    "means every program. Each slot gets a new worker on the same sockets;\n"
+    "once it is ready the old one is stopped gracefully. If a new worker\n"
+    "does not become ready, the rollout stops and the old worker of that\n"
+    "slot keeps serving (exit status 1).";
+
 constexpr const char* kFooter =
     "TARGET is a program (web) or one instance of it (web:2); no TARGET\n"
     "means every program. The options above may also follow the subcommand.\n"
@@ -76,8 +83,10 @@ int main(int argc, char** argv) {
        "Programs or instances to start", kTargetFooter},
       {"stop", "Stop workers", "TARGET", "Programs or instances to stop",
        kTargetFooter},
-      {"restart", "Stop workers and start them again", "TARGET",
-       "Programs or instances to restart", kTargetFooter},
+      {"restart",
+       "Replace workers one at a time, each new one ready before the old "
+       "one stops (--all: all at once)",
+       "TARGET", "Programs or instances to restart", kRestartFooter},
       {"scale", "Change the number of workers of programs", "NAME=N",
        "Program and the number of workers it should have",
        "Example: workerctl scale web=8 jobs=0"},
@@ -98,6 +107,10 @@ int main(int argc, char** argv) {
       operands->type_name("");
     }
   }
+
+  app.get_subcommand("restart")->add_flag(
+      "--all,--at-once", invocation.at_once,
+      "Stop and start every targeted worker at once instead of rolling");
 
   try {
     app.parse(argc, argv);

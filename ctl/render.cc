@@ -108,7 +108,22 @@ std::string WorkerName(const Json& worker, const std::string& program) {
   if (const auto instance = IntField(worker, "instance")) {
     name += ":" + std::to_string(*instance);
   }
+  // During a rolling restart a slot shows two rows: "web:2 (old)" and the
+  // one replacing it, "web:2 (new)".
+  const std::string handover = StringField(worker, "handover");
+  if (!handover.empty()) name += " (" + handover + ")";
   return OneLine(std::move(name));
+}
+
+// The daemon's message and the worker's own STATUS=, as one cell.
+std::string MessageText(const Json& worker) {
+  std::string message = StringField(worker, "message");
+  const std::string status = StringField(worker, "notify_status");
+  if (!status.empty()) {
+    if (!message.empty()) message += "; ";
+    message += "status: " + status;
+  }
+  return OneLine(std::move(message));
 }
 
 std::string LastExitText(const Json& worker) {
@@ -149,7 +164,7 @@ std::string RenderStatus(const Json& result) {
   bool any_message = false;
   for (const Json& program : programs) {
     for (const Json& worker : ArrayField(program, "instances")) {
-      any_message = any_message || !StringField(worker, "message").empty();
+      any_message = any_message || !MessageText(worker).empty();
     }
   }
 
@@ -172,7 +187,7 @@ std::string RenderStatus(const Json& result) {
                OrDash(IntField(worker, "restarts")),
                OrDash(LastExitText(worker))}};
       if (any_message) {
-        row.cells.push_back(OneLine(StringField(worker, "message")));
+        row.cells.push_back(MessageText(worker));
       }
       rows.push_back(std::move(row));
     }
@@ -249,6 +264,43 @@ Json VersionJson(const std::optional<Json>& daemon_result) {
                        {"protocol", proto::kProtocolVersion}};
   json["workerd"] = daemon_result ? *daemon_result : Json(nullptr);
   return json;
+}
+
+std::string RenderProgress(const Json& result) {
+  const Json* progress = Field(result, "progress");
+  if (progress == nullptr || !progress->is_object()) return "";
+  std::string name = OneLine(StringField(*progress, "program"));
+  if (const auto instance = IntField(*progress, "instance")) {
+    name += ":" + std::to_string(*instance);
+  }
+  const std::string step = StringField(*progress, "step");
+  const std::string old_pid = OrDash(IntField(*progress, "old_pid"));
+  const std::string new_pid = OrDash(IntField(*progress, "new_pid"));
+  const std::string count = "[" + OrDash(IntField(*progress, "done")) + "/" +
+                            OrDash(IntField(*progress, "total")) + "]";
+  std::string what;
+  if (step == "starting") {
+    what = "starting pid " + new_pid + " to replace pid " + old_pid;
+  } else if (step == "ready") {
+    what = "pid " + new_pid + " is ready; stopping pid " + old_pid;
+  } else if (step == "replaced") {
+    what = "replaced: pid " + new_pid + " serves";
+  } else {
+    what = OneLine(OrDash(step));
+  }
+  return count + " " + name + ": " + what + "\n";
+}
+
+std::string RenderRestart(const Json& result) {
+  std::string out = RenderWorkers(result);
+  for (const Json& program : ArrayField(result, "programs")) {
+    const auto total = IntField(program, "total");
+    if (!total) continue;
+    out += OneLine(StringField(program, "name")) + ": " +
+           OrDash(IntField(program, "replaced")) + " of " +
+           std::to_string(*total) + " workers replaced\n";
+  }
+  return out;
 }
 
 }  // namespace workerd::ctl

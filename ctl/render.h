@@ -32,6 +32,14 @@ std::string RenderStatus(const proto::Json& result);
 // message and how its last process ended instead of a pid.
 std::string RenderWorkers(const proto::Json& result);
 
+// One interim response of a rolling restart ({"progress": {...}}) as a
+// line: "[1/4] web:1: pid 4312 is ready; stopping pid 4107".
+std::string RenderProgress(const proto::Json& result);
+
+// The final result of a rolling restart: the workers as RenderWorkers
+// shows them, then "web: 4 of 4 workers replaced" per program.
+std::string RenderRestart(const proto::Json& result);
+
 // The result of scale: "web  4 -> 8" per program.
 std::string RenderScale(const proto::Json& result);
 

@@ -43,6 +43,7 @@ std::string Render(const std::string& command, const Json& result) {
   if (command == "scale") return RenderScale(result);
   if (command == "shutdown") return RenderShutdown(result);
   if (command == "version") return RenderVersion(result);
+  if (command == "restart") return RenderRestart(result);
   return RenderWorkers(result);  // start, stop, restart
 }
 
@@ -90,7 +91,11 @@ int Run(const Invocation& invocation, const std::string& socket_path,
   }
   proto::Client& client = std::get<proto::Client>(connected);
 
-  auto answer = client.Call(request);
+  // A rolling restart reports each step as it happens.
+  auto show_progress = [&](const proto::Response& interim) {
+    if (!invocation.json) out << RenderProgress(interim.result) << std::flush;
+  };
+  auto answer = client.Call(request, show_progress);
   if (auto* why = std::get_if<std::string>(&answer)) {
     ReportError(invocation, out, err, kProtocolErrorCode, *why, nullptr,
                 own_version());

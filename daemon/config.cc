@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <sstream>
+#include <variant>
 
 #include "daemon/command_split.h"
 #include "daemon/duration.h"
@@ -47,11 +48,18 @@ constexpr Choice<LogLevel> kLogLevels[] = {{"trace", LogLevel::kTrace},
                                            {"warn", LogLevel::kWarn},
                                            {"error", LogLevel::kError}};
 
+constexpr Choice<Balance> kBalances[] = {{"shared", Balance::kShared},
+                                         {"reuseport", Balance::kReuseport}};
+
+constexpr Choice<Readiness> kReadiness[] = {{"exec", Readiness::kExec},
+                                            {"notify", Readiness::kNotify}};
+
 // Set by workerd in every worker's environment: a value from the file would
-// either be overwritten or break socket activation and readiness.
+// either be overwritten or break socket activation, readiness and the
+// watchdog.
 constexpr std::string_view kReservedEnv[] = {
-    "LISTEN_FDS",    "LISTEN_PID",      "LISTEN_FDNAMES",
-    "NOTIFY_SOCKET", "WORKERD_PROGRAM", "WORKERD_INSTANCE"};
+    "LISTEN_FDS",    "LISTEN_PID",   "LISTEN_FDNAMES",  "NOTIFY_SOCKET",
+    "WATCHDOG_USEC", "WATCHDOG_PID", "WORKERD_PROGRAM", "WORKERD_INSTANCE"};
 
 SourcePosition PositionOf(const toml::source_region& region) {
   return {static_cast<int>(region.begin.line),
@@ -634,18 +642,22 @@ class Loader {
     if (const toml::table* daemon = reader.Table("daemon", "[daemon]")) {
       ReadDaemon(*daemon, &config->daemon);
     }
+    // Sockets first: programs refer to them by name.
+    if (const toml::table* sockets = reader.Table("socket", "[socket.http]")) {
+      ReadSockets(*sockets, &config->sockets);
+    }
     if (const toml::table* programs =
             reader.Table("program", "[program.web]")) {
       ReadPrograms(*programs, &config->programs);
     }
     // Unknown here means an unknown section, most likely a misspelled one.
-    constexpr std::string_view kSections[] = {"daemon", "program"};
+    constexpr std::string_view kSections[] = {"daemon", "program", "socket"};
     for (const auto& [key, node] : reader.UnknownKeys()) {
       const toml::table* table = node->as_table();
       if (table == nullptr) {
         errors_.Add(*key, "unknown key " + Quoted(key->str()) +
                               " outside any section; settings go in "
-                              "[daemon] or [program.NAME]");
+                              "[daemon], [program.NAME] or [socket.NAME]");
         continue;
       }
       const std::string_view name = key->str();
@@ -690,7 +702,7 @@ class Loader {
       }
     }
     if (const toml::node* node = reader.Find("control_mode")) {
-      ReadMode(reader, *node, &daemon->control_mode);
+      ReadMode(reader, *node, "control_mode", &daemon->control_mode);
     }
     if (const toml::node* node =
             reader.String("control_group", &daemon->control_group)) {
@@ -707,13 +719,13 @@ class Loader {
 
   // A string of octal digits: a mode written as an integer would be decimal
   // in TOML (0660 is even a syntax error), so strings keep it unambiguous.
-  static void ReadMode(TableReader& reader, const toml::node& node,
-                       unsigned* mode) {
+  static bool ReadMode(TableReader& reader, const toml::node& node,
+                       std::string_view key, unsigned* mode) {
     constexpr std::string_view kExpected =
         R"(an octal mode in a string, like "0660", from "0000" to "0777")";
     if (!node.is_string()) {
-      reader.Mismatch(node, "control_mode", kExpected);
-      return;
+      reader.Mismatch(node, key, kExpected);
+      return false;
     }
     const std::string& text = node.as_string()->get();
     unsigned value = 0;
@@ -721,25 +733,30 @@ class Loader {
                        text.find_first_not_of("01234567") == std::string::npos;
     if (octal) value = std::stoul(text, nullptr, 8);
     if (!octal || value > 0777) {
-      reader.Error(node, "control_mode must be " + std::string(kExpected) +
-                             ", not " + Quoted(text));
-      return;
+      reader.Error(node, reader.Name(key) + " must be " +
+                             std::string(kExpected) + ", not " + Quoted(text));
+      return false;
     }
     *mode = value;
+    return true;
   }
 
-  void ReadPrograms(const toml::table& table,
-                    std::vector<ProgramSpec>* programs) {
-    // toml++ iterates keys alphabetically; the file's order is what users
-    // expect in `status` and what start order follows.
+  // The tables of [program] or [socket] in the file's order (toml++
+  // iterates keys alphabetically; the file's order is what users expect in
+  // `status`, what start order follows and what fd numbers follow).
+  // Anything else there is reported.
+  std::vector<std::pair<std::string_view, const toml::table*>> TablesInOrder(
+      const toml::table& table, std::string_view section,
+      std::string_view example) {
     std::vector<std::pair<std::string_view, const toml::table*>> found;
     for (auto&& [key, node] : table) {
-      if (const toml::table* program = node.as_table()) {
-        found.emplace_back(key.str(), program);
+      if (const toml::table* child = node.as_table()) {
+        found.emplace_back(key.str(), child);
       } else {
-        errors_.Add(key, "unknown key " + Quoted(key.str()) +
-                             " in [program]; each program is a table like "
-                             "[program.web]");
+        errors_.Add(key, "unknown key " + Quoted(key.str()) + " in [" +
+                             std::string(section) + "]; each " +
+                             std::string(section) + " is a table like " +
+                             std::string(example));
       }
     }
     std::stable_sort(found.begin(), found.end(), [](auto& a, auto& b) {
@@ -747,6 +764,172 @@ class Loader {
       const SourcePosition y = PositionOf(b.second->source());
       return std::pair(x.line, x.column) < std::pair(y.line, y.column);
     });
+    return found;
+  }
+
+  void ReadSockets(const toml::table& table, std::vector<SocketSpec>* sockets) {
+    const auto found = TablesInOrder(table, "socket", "[socket.http]");
+    // Every name counts for the programs' `sockets`, even of a socket with
+    // errors or one too many: those are reported once, here.
+    for (const auto& [name, socket] : found) socket_names_.emplace_back(name);
+    for (const auto& [name, socket] : found) {
+      if (sockets->size() == static_cast<std::size_t>(kMaxSockets)) {
+        errors_.Add(*socket, "too many sockets: at most " +
+                                 std::to_string(kMaxSockets) + " are allowed");
+        return;
+      }
+      sockets->push_back(ReadSocket(name, *socket));
+    }
+    std::vector<std::pair<std::string, std::size_t>> seen;  // address, index
+    for (std::size_t i = 0; i < sockets->size(); ++i) {
+      const SocketSpec& socket = (*sockets)[i];
+      if (socket.listen.port == 0 && socket.listen.path.empty()) continue;
+      const std::string key = AddressKey(socket.listen);
+      const auto first =
+          std::find_if(seen.begin(), seen.end(),
+                       [&](const auto& entry) { return entry.first == key; });
+      if (first == seen.end()) {
+        seen.emplace_back(key, i);
+        continue;
+      }
+      const SocketSpec& other = (*sockets)[first->second];
+      errors_.Add(listen_positions_[i],
+                  Header("socket", socket.name) + " listens on " +
+                      socket.listen.ToString() + " like " +
+                      Header("socket", other.name) + " at line " +
+                      std::to_string(other.position.line) +
+                      "; two sockets cannot have the same address (to pass "
+                      "one socket to several programs, list it in the "
+                      "sockets of each)");
+    }
+  }
+
+  // Equal for addresses that are the same socket: Unix paths compare
+  // normalized ("/run//a.sock" is "/run/a.sock").
+  static std::string AddressKey(const ListenAddress& address) {
+    if (address.family != ListenAddress::Family::kUnix) {
+      return address.ToString();
+    }
+    return "unix:" + fs::path(address.path).lexically_normal().string();
+  }
+
+  SocketSpec ReadSocket(std::string_view name, const toml::table& table) {
+    SocketSpec socket;
+    socket.name = name;
+    socket.position = PositionOf(table.source());
+    CheckName(table, "socket", name);
+    const std::string table_name = "socket." + TomlKey(name);
+    TableReader reader(errors_, table, table_name);
+    listen_positions_.push_back(socket.position);
+
+    bool have_listen = false;
+    std::string listen;
+    if (const toml::node* node = reader.String("listen", &listen)) {
+      listen_positions_.back() = PositionOf(node->source());
+      have_listen = ReadListen(reader, *node, listen, &socket.listen);
+    } else if (table.get("listen") == nullptr) {
+      errors_.Add(socket.position,
+                  "[" + table_name +
+                      "] has no listen address; add one like listen = "
+                      "\"127.0.0.1:8080\" or listen = \"unix:/run/app.sock\"");
+    }
+    const bool unix_socket =
+        socket.listen.family == ListenAddress::Family::kUnix;
+    // Keys that make sense for one kind of socket only; reported once the
+    // kind is known.
+    auto check_unix_only = [&](const toml::node& at, std::string_view key) {
+      if (!have_listen || unix_socket) return true;
+      reader.Error(at, std::string(key) +
+                           " applies only to Unix sockets (\"unix:PATH\"); "
+                           "this socket listens on " +
+                           socket.listen.ToString());
+      return false;
+    };
+
+    reader.Integer("backlog", 1, 65535, &socket.backlog);
+    if (const toml::node* node =
+            reader.OneOf("balance", kBalances, &socket.balance)) {
+      if (have_listen && unix_socket && socket.balance == Balance::kReuseport) {
+        reader.Error(*node,
+                     "balance = \"reuseport\" needs a TCP socket: SO_REUSEPORT "
+                     "balancing works only for TCP, and this socket listens "
+                     "on " +
+                         socket.listen.ToString());
+      }
+    }
+    if (const toml::node* node = reader.Find("mode")) {
+      unsigned mode = 0;
+      if (ReadMode(reader, *node, "mode", &mode) &&
+          check_unix_only(*node, "mode")) {
+        socket.mode = mode;
+      }
+    }
+    std::string owner;
+    if (const toml::node* node = reader.String("owner", &owner)) {
+      passwd entry;
+      std::vector<char> buffer;
+      if (check_unix_only(*node, "owner") &&
+          CheckLookUp(reader, *node, "owner", owner,
+                      LookUp(getpwnam_r, owner, &entry, &buffer))) {
+        socket.owner_uid = entry.pw_uid;
+      }
+    }
+    std::string group;
+    if (const toml::node* node = reader.String("group", &group)) {
+      gid_t gid;
+      if (check_unix_only(*node, "group") &&
+          LookUpGroup(reader, *node, "group", group, &gid)) {
+        socket.group_gid = gid;
+      }
+    }
+    reader.ReportUnknownKeys([&](std::string_view key, const toml::node& node) {
+      return DottedNameHint("socket", name, key, node);
+    });
+    return socket;
+  }
+
+  // Parses `written`, resolving a relative Unix path against the file's
+  // directory; false after reporting an error.
+  bool ReadListen(TableReader& reader, const toml::node& at,
+                  const std::string& written, ListenAddress* address) {
+    std::variant<ListenAddress, std::string> parsed =
+        ParseListenAddress(written);
+    if (const std::string* error = std::get_if<std::string>(&parsed)) {
+      reader.Error(at, "listen: " + *error);
+      return false;
+    }
+    ListenAddress result = std::get<ListenAddress>(std::move(parsed));
+    if (result.family != ListenAddress::Family::kUnix) {
+      *address = std::move(result);
+      return true;
+    }
+    const std::string resolved = Resolve(result.path);
+    if (resolved.size() > kMaxUnixSocketPath) {
+      reader.Error(at, "listen: " + Quoted(written) + " (" + resolved +
+                           ") is longer than the " +
+                           std::to_string(kMaxUnixSocketPath) +
+                           " bytes a Unix socket path may have");
+      return false;
+    }
+    result.path = resolved;
+    *address = std::move(result);
+    return true;
+  }
+
+  // For an unknown key that is a table: [program.api.v2] makes a program
+  // "api" with a table "v2" in it.
+  static std::string DottedNameHint(std::string_view section,
+                                    std::string_view name, std::string_view key,
+                                    const toml::node& node) {
+    if (!node.is_table()) return std::string();
+    const std::string dotted = std::string(name) + "." + std::string(key);
+    return " (to name a " + std::string(section) + " " + Quoted(dotted) +
+           ", write [" + std::string(section) + "." + Quoted(dotted) + "])";
+  }
+
+  void ReadPrograms(const toml::table& table,
+                    std::vector<ProgramSpec>* programs) {
+    const auto found = TablesInOrder(table, "program", "[program.web]");
     for (const auto& [name, program] : found) {
       if (programs->size() == static_cast<std::size_t>(kMaxPrograms)) {
         errors_.Add(*program, "too many programs: at most " +
@@ -762,10 +945,14 @@ class Loader {
     ProgramSpec program;
     program.name = name;
     program.position = PositionOf(table.source());
-    CheckProgramName(table, name);
+    CheckName(table, "program", name);
     const std::string table_name = "program." + TomlKey(name);
     TableReader reader(errors_, table, table_name);
 
+    // Before the command and env: {fd:NAME} there needs the names.
+    if (const toml::node* node = reader.Find("sockets")) {
+      ReadSocketList(reader, *node, &program.sockets);
+    }
     ReadCommand(reader, program.position, &program);
     reader.Integer("workers", 0, kMaxWorkersPerProgram, &program.workers);
     if (const toml::node* node =
@@ -773,7 +960,7 @@ class Loader {
       CheckDirectory(reader, *node, &program.directory);
     }
     if (const toml::table* env = reader.Table("env", R"({ NAME = "value" })")) {
-      ReadEnv(*env, &program.env);
+      ReadEnv(*env, program.sockets, &program.env);
     }
     if (const toml::node* node = reader.String("user", &program.user)) {
       passwd entry;
@@ -809,34 +996,93 @@ class Loader {
       limit_reader.ReportUnknownKeys();
     }
     reader.Bool("autostart", &program.autostart);
-    // [program.api.v2] makes a program "api" with a table "v2" in it.
+    const toml::node* ready = reader.OneOf("ready", kReadiness, &program.ready);
+    if (const toml::node* timeout =
+            reader.DurationAt("ready_timeout", false, &program.ready_timeout)) {
+      // A bad `ready` is reported already; this would only add noise.
+      const bool ready_valid =
+          ready != nullptr || table.get("ready") == nullptr;
+      if (ready_valid && program.ready != Readiness::kNotify) {
+        reader.Error(*timeout,
+                     "ready_timeout applies only to ready = \"notify\"; with "
+                     "ready = \"exec\" a worker is ready after start_period");
+      }
+    }
+    reader.DurationAt("watchdog", false, &program.watchdog);
     reader.ReportUnknownKeys([&](std::string_view key, const toml::node& node) {
-      if (!node.is_table()) return std::string();
-      const std::string dotted = std::string(name) + "." + std::string(key);
-      return " (to name a program " + Quoted(dotted) + ", write [program." +
-             Quoted(dotted) + "])";
+      if (key == "listen") {
+        return std::string(
+            " (sockets are declared in [socket.NAME] with listen = \"...\" "
+            "and passed to programs that list them in sockets = [\"NAME\"])");
+      }
+      return DottedNameHint("program", name, key, node);
     });
     return program;
   }
 
-  void CheckProgramName(const toml::table& at, std::string_view name) {
+  // Program and socket names: `kind` is "program" or "socket".
+  void CheckName(const toml::table& at, std::string_view kind,
+                 std::string_view name) {
+    const std::string what = std::string(kind) + " name " + Quoted(name);
     const bool valid_chars = std::all_of(name.begin(), name.end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) || Contains("_.-", c);
     });
     if (name.empty()) {
-      errors_.Add(at, "a program name must not be empty");
+      errors_.Add(at, "a " + std::string(kind) + " name must not be empty");
     } else if (!valid_chars) {
-      errors_.Add(at, "program name " + Quoted(name) +
+      errors_.Add(at, what +
                           " may only contain letters, digits, \"_\", \".\" "
                           "and \"-\"");
     } else if (name.front() == '.' || name.front() == '-') {
       // "-web" reads as an option to workerctl; ".." as a path.
-      errors_.Add(at, "program name " + Quoted(name) +
-                          " must start with a letter, a digit or \"_\"");
+      errors_.Add(at, what + " must start with a letter, a digit or \"_\"");
     } else if (name.size() > static_cast<std::size_t>(kMaxProgramNameLength)) {
-      errors_.Add(at, "program name " + Quoted(name) + " is longer than " +
+      errors_.Add(at, what + " is longer than " +
                           std::to_string(kMaxProgramNameLength) +
                           " characters");
+    }
+  }
+
+  // `sockets = ["http", "admin"]`: names of [socket.NAME] tables. Every
+  // name written goes into `*sockets` once, known or not, so that an
+  // unknown one is reported here and not again at each {fd:NAME}.
+  void ReadSocketList(TableReader& reader, const toml::node& node,
+                      std::vector<std::string>* sockets) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+      std::string message =
+          R"(sockets must be an array of socket names like ["http"], not )" +
+          Describe(node);
+      if (node.is_string()) {
+        message += "; write [" + Quoted(node.as_string()->get()) + "]";
+      }
+      reader.Error(node, message);
+      return;
+    }
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::node& entry = *array->get(i);
+      if (!entry.is_string()) {
+        reader.Error(entry, "sockets[" + std::to_string(i) +
+                                "] must be a string, not " + Describe(entry));
+        continue;
+      }
+      const std::string& name = entry.as_string()->get();
+      if (std::find(sockets->begin(), sockets->end(), name) != sockets->end()) {
+        reader.Error(entry, "sockets: " + Quoted(name) +
+                                " is listed twice; a worker gets each socket "
+                                "once");
+        continue;
+      }
+      sockets->push_back(name);
+      if (std::find(socket_names_.begin(), socket_names_.end(), name) !=
+          socket_names_.end()) {
+        continue;
+      }
+      const std::optional<std::string> meant = Suggest(name, socket_names_);
+      reader.Error(entry,
+                   "sockets: there is no socket " + Quoted(name) +
+                       (meant ? TableReader::DidYouMean(meant)
+                              : "; declare it with " + Header("socket", name)));
     }
   }
 
@@ -888,14 +1134,16 @@ class Loader {
       return;
     }
     for (const std::string& word : words) {
-      if (!CheckExpandable(*node, "command", word)) return;
+      if (!CheckExpandable(*node, "command", word, program->sockets)) return;
     }
     program->command = std::move(words);
   }
 
-  // A string that will go through ExpandPlaceholders and then to the kernel.
+  // A string that will go through ExpandPlaceholders and then to the kernel;
+  // `sockets` are the program's.
   bool CheckExpandable(const toml::node& at, const std::string& name,
-                       std::string_view text) {
+                       std::string_view text,
+                       const std::vector<std::string>& sockets) {
     if (Contains(text, '\0')) {
       errors_.Add(at, name + " must not contain a NUL character");
       return false;
@@ -905,13 +1153,56 @@ class Loader {
       errors_.Add(at, name + ": " + Quoted(wrong->written) +
                           " is not a placeholder (did you mean " +
                           Quoted(wrong->meant) +
-                          "?); only {instance} and {program} are replaced");
+                          "?); only {instance}, {program} and {fd:NAME} are "
+                          "replaced");
+      return false;
+    }
+    if (const std::optional<std::string> unknown =
+            FindUnknownFdPlaceholder(text, sockets)) {
+      errors_.Add(at, name + ": " + UnknownFdMessage(*unknown, sockets));
       return false;
     }
     return true;
   }
 
+  // Why "{fd:NAME}" does not name one of the program's `sockets`.
+  std::string UnknownFdMessage(const std::string& socket,
+                               const std::vector<std::string>& sockets) const {
+    auto fd = [](std::string_view name) {
+      return Quoted("{fd:" + std::string(name) + "}");
+    };
+    if (socket.empty()) {
+      return fd(socket) +
+             " has no socket name; write \"{fd:NAME}\" with NAME one of the "
+             "program's sockets";
+    }
+    const bool declared = std::find(socket_names_.begin(), socket_names_.end(),
+                                    socket) != socket_names_.end();
+    if (sockets.empty() && !declared) {
+      return fd(socket) +
+             " names a socket, but the program has none; "
+             "declare " +
+             Header("socket", socket) + " and list it in sockets = [" +
+             Quoted(socket) + "]";
+    }
+    std::string message = fd(socket) + " is not one of the program's sockets";
+    if (const std::optional<std::string> meant = Suggest(socket, sockets)) {
+      return message + " (did you mean " + fd(*meant) + "?)";
+    }
+    if (declared) {
+      return message + "; add " + Quoted(socket) +
+             " to its sockets to pass it to the workers";
+    }
+    message += "; they are ";
+    for (std::size_t i = 0; i < sockets.size(); ++i) {
+      if (i > 0) message += ", ";
+      message += Quoted(sockets[i]);
+    }
+    return message;
+  }
+
   void ReadEnv(const toml::table& table,
+               const std::vector<std::string>& sockets,
                std::vector<std::pair<std::string, std::string>>* env) {
     // No TableReader: any name may be a key. In file order, as with programs.
     std::vector<std::pair<const toml::key*, const toml::node*>> entries;
@@ -952,7 +1243,7 @@ class Loader {
         continue;
       }
       const std::string& value = node->as_string()->get();
-      if (CheckExpandable(*node, display, value)) {
+      if (CheckExpandable(*node, display, value, sockets)) {
         env->emplace_back(name, value);
       }
     }
@@ -1031,7 +1322,8 @@ class Loader {
   static bool CheckLookUp(TableReader& reader, const toml::node& at,
                           std::string_view key, const std::string& name,
                           int error) {
-    const std::string_view kind = key == "user" ? "user" : "group";
+    const std::string_view kind =
+        key == "user" || key == "owner" ? "user" : "group";
     if (error == ENOENT) {
       reader.Error(at, std::string(key) + ": there is no " + std::string(kind) +
                            " " + Quoted(name) + " on this system");
@@ -1079,6 +1371,11 @@ class Loader {
 
   Errors errors_;
   fs::path base_directory_;
+  // Every [socket.NAME], in file order, for the programs' `sockets`.
+  std::vector<std::string> socket_names_;
+  // Of each socket read: where its `listen` value is (the header when it
+  // has none), for errors about duplicate addresses.
+  std::vector<SourcePosition> listen_positions_;
 };
 
 }  // namespace
@@ -1086,6 +1383,13 @@ class Loader {
 const ProgramSpec* Config::FindProgram(std::string_view name) const {
   for (const ProgramSpec& program : programs) {
     if (program.name == name) return &program;
+  }
+  return nullptr;
+}
+
+const SocketSpec* Config::FindSocket(std::string_view name) const {
+  for (const SocketSpec& socket : sockets) {
+    if (socket.name == name) return &socket;
   }
   return nullptr;
 }
@@ -1121,6 +1425,20 @@ std::string_view RestartPolicyName(RestartPolicy policy) {
 std::string_view LogLevelName(LogLevel level) {
   for (const auto& choice : kLogLevels) {
     if (choice.value == level) return choice.name;
+  }
+  return "unknown";
+}
+
+std::string_view BalanceName(Balance balance) {
+  for (const auto& choice : kBalances) {
+    if (choice.value == balance) return choice.name;
+  }
+  return "unknown";
+}
+
+std::string_view ReadinessName(Readiness ready) {
+  for (const auto& choice : kReadiness) {
+    if (choice.value == ready) return choice.name;
   }
   return "unknown";
 }

@@ -13,11 +13,13 @@
 #include <vector>
 
 #include "daemon/duration.h"  // Duration, and how durations are written
+#include "daemon/listen_address.h"
 
 namespace workerd {
 
 // Limits on what a configuration may ask for.
 inline constexpr int kMaxPrograms = 256;
+inline constexpr int kMaxSockets = 256;
 inline constexpr int kMaxWorkersPerProgram = 1024;
 // Program names appear in every log line and status row.
 inline constexpr int kMaxProgramNameLength = 64;
@@ -28,6 +30,12 @@ inline constexpr std::size_t kMaxConfigFileBytes = 1 << 20;
 
 enum class RestartPolicy { kAlways, kOnFailure, kNever };
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+// How the workers of a program share a socket: one listener inherited by
+// all of them, or one SO_REUSEPORT listener per slot (README, "Sockets").
+enum class Balance { kShared, kReuseport };
+// When a starting worker counts as ready: after start_period (`exec`), or
+// when it sends READY=1 over NOTIFY_SOCKET (`notify`).
+enum class Readiness { kExec, kNotify };
 
 struct Backoff {
   Duration initial{100};
@@ -51,9 +59,24 @@ struct SourcePosition {
   bool operator==(const SourcePosition&) const = default;
 };
 
+struct SocketSpec {
+  std::string name;
+  ListenAddress listen;
+  int backlog = 1024;
+  Balance balance = Balance::kShared;
+  // Unix sockets only: the socket file's mode and owner.
+  unsigned mode = 0666;
+  std::optional<uid_t> owner_uid;  // resolved at load from `owner`
+  std::optional<gid_t> group_gid;  // resolved at load from `group`
+  SourcePosition position;         // of the [socket.NAME] header
+
+  bool operator==(const SocketSpec&) const = default;
+};
+
 struct ProgramSpec {
   std::string name;
-  // Unexpanded: "{instance}" and "{program}" are replaced per worker.
+  // Unexpanded: "{instance}", "{program}" and "{fd:NAME}" are replaced per
+  // worker (daemon/expand.h).
   std::vector<std::string> command;
   int workers = 1;
   // Absolute, or empty for workerd's own working directory. Relative paths
@@ -71,6 +94,15 @@ struct ProgramSpec {
   Backoff backoff;
   CrashLimit crash_limit;
   bool autostart = true;
+  // Names of [socket.NAME] tables, passed at fd 3, 4, ... in this order.
+  std::vector<std::string> sockets;
+  Readiness ready = Readiness::kExec;
+  // `notify` only: a worker that has not sent READY=1 by then is killed
+  // and counted as a failed start.
+  Duration ready_timeout{60000};
+  // Zero: no watchdog. Otherwise a ready worker that sends no WATCHDOG=1
+  // for this long is killed and restarted; it gets WATCHDOG_USEC.
+  Duration watchdog{0};
   SourcePosition position;  // of the [program.NAME] header
 
   bool operator==(const ProgramSpec&) const = default;
@@ -92,9 +124,11 @@ struct DaemonSpec {
 struct Config {
   std::string path;  // the file it was read from, as given
   DaemonSpec daemon;
+  std::vector<SocketSpec> sockets;    // in the order of the file
   std::vector<ProgramSpec> programs;  // in the order of the file
 
   const ProgramSpec* FindProgram(std::string_view name) const;
+  const SocketSpec* FindSocket(std::string_view name) const;
 };
 
 struct ConfigError {
@@ -126,5 +160,7 @@ ConfigLoad ParseConfig(std::string_view text, const std::string& file_name);
 
 std::string_view RestartPolicyName(RestartPolicy policy);  // "on-failure"
 std::string_view LogLevelName(LogLevel level);             // "warn"
+std::string_view BalanceName(Balance balance);             // "reuseport"
+std::string_view ReadinessName(Readiness ready);           // "notify"
 
 }  // namespace workerd

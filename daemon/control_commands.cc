@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <variant>
 
@@ -31,7 +33,10 @@ Json ExitJson(const std::optional<ExitStatus>& exit) {
   return json;
 }
 
-Json WorkerJson(const Worker& worker, TimePoint now) {
+// `handover`: during a rollout, "old" for the slot's serving worker and
+// "new" for the candidate started beside it.
+Json WorkerJson(const Worker& worker, TimePoint now,
+                const char* handover = nullptr) {
   auto since = [&](TimePoint t) {
     return Milliseconds(std::chrono::duration_cast<Duration>(now - t));
   };
@@ -45,6 +50,8 @@ Json WorkerJson(const Worker& worker, TimePoint now) {
       {"restarts", worker.restarts()},
       {"last_exit", ExitJson(worker.last_exit())},
       {"message", worker.message()},
+      {"notify_status", worker.notify_status()},
+      {"handover", handover ? Json(handover) : Json(nullptr)},
   };
   if (worker.HasProcess()) {
     json["pid"] = worker.pid();
@@ -53,14 +60,56 @@ Json WorkerJson(const Worker& worker, TimePoint now) {
   return json;
 }
 
-// `wait` defaults to true; anything but a boolean is refused.
-std::variant<bool, proto::Error> WaitArgument(const Json& args) {
-  if (!args.contains("wait")) return true;
-  if (!args["wait"].is_boolean()) {
+// An optional boolean argument; anything but a boolean is refused.
+std::variant<bool, proto::Error> BoolArgument(const Json& args,
+                                              const char* name,
+                                              bool absent) {
+  if (!args.contains(name)) return absent;
+  if (!args[name].is_boolean()) {
     return proto::Error{error_code::kInvalidArgument,
-                        "\"wait\" must be true or false"};
+                        fmt::format("\"{}\" must be true or false", name)};
   }
-  return args["wait"].get<bool>();
+  return args[name].get<bool>();
+}
+
+std::variant<bool, proto::Error> WaitArgument(const Json& args) {
+  return BoolArgument(args, "wait", true);
+}
+
+// The instances of `program`, a candidate right after the slot's worker.
+void AddInstancesJson(const Program& program, std::optional<int> only,
+                      TimePoint now, Json& instances) {
+  for (const auto& worker : program.workers()) {
+    if (only && worker->instance() != *only) continue;
+    const Worker* candidate = program.FindCandidate(worker->instance());
+    instances.push_back(
+        WorkerJson(*worker, now, candidate ? "old" : nullptr));
+    if (candidate) instances.push_back(WorkerJson(*candidate, now, "new"));
+  }
+}
+
+Json PidJson(pid_t pid) { return pid > 0 ? Json(pid) : Json(nullptr); }
+
+Json ProgressJson(const RolloutProgress& progress) {
+  return {{"program", progress.program},
+          {"instance", progress.instance},
+          {"step", RolloutStepName(progress.step)},
+          {"old_pid", PidJson(progress.old_pid)},
+          {"new_pid", PidJson(progress.new_pid)},
+          {"done", progress.done},
+          {"total", progress.total}};
+}
+
+// A program in the middle of a rolling restart takes no other restart.
+std::optional<proto::Error> BusyError(const Program& program) {
+  const Rollout* rollout = program.rollout();
+  if (rollout == nullptr) return std::nullopt;
+  return proto::Error{
+      error_code::kBusy,
+      fmt::format("{} is in the middle of a rolling restart ({} of {} "
+                  "workers replaced); wait for it to finish, or stop {}",
+                  program.name(), rollout->done(), rollout->total(),
+                  program.name())};
 }
 
 }  // namespace
@@ -190,10 +239,7 @@ void ControlCommands::Status(const proto::Request& request, Reply& reply) {
   for (const ResolvedTarget& target :
        std::get<std::vector<ResolvedTarget>>(resolved)) {
     Json instances = Json::array();
-    for (const auto& worker : target.program->workers()) {
-      if (target.instance && worker->instance() != *target.instance) continue;
-      instances.push_back(WorkerJson(*worker, now));
-    }
+    AddInstancesJson(*target.program, target.instance, now, instances);
     programs.push_back({{"name", target.program->name()},
                         {"workers", target.program->wanted()},
                         {"instances", std::move(instances)}});
@@ -211,9 +257,120 @@ void ControlCommands::Stop(const proto::Request& request, Reply& reply) {
                /*must_be_ready=*/false);
 }
 
+namespace {
+
+// What one rolling `restart` request is waiting for.
+struct RollingRestart {
+  Json id;
+  Reply reply;
+  bool wait = true;
+  int pending = 0;
+  std::vector<RolloutResult> results;
+  std::vector<Program*> programs;
+};
+
+Json RolloutResultsJson(const RollingRestart& restart, TimePoint now) {
+  Json programs = Json::array();
+  Json workers = Json::array();
+  for (const RolloutResult& result : restart.results) {
+    programs.push_back({{"name", result.program},
+                        {"ok", result.ok},
+                        {"replaced", result.done},
+                        {"total", result.total},
+                        {"message", result.message}});
+  }
+  for (const Program* program : restart.programs) {
+    AddInstancesJson(*program, std::nullopt, now, workers);
+  }
+  return {{"programs", std::move(programs)}, {"workers", std::move(workers)}};
+}
+
+}  // namespace
+
 void ControlCommands::Restart(const proto::Request& request, Reply& reply) {
-  ActOnTargets(request, reply, &Program::Restart, &Worker::Restart,
-               /*must_be_ready=*/true);
+  auto at_once = BoolArgument(request.args, "at_once", false);
+  if (auto* error = std::get_if<proto::Error>(&at_once)) {
+    reply(proto::Response::Failure(request.id, *error));
+    return;
+  }
+  auto resolved = ResolveTargets(supervisor_, request.args);
+  if (auto* error = std::get_if<proto::Error>(&resolved)) {
+    reply(proto::Response::Failure(request.id, *error));
+    return;
+  }
+  auto wait = WaitArgument(request.args);
+  if (auto* error = std::get_if<proto::Error>(&wait)) {
+    reply(proto::Response::Failure(request.id, *error));
+    return;
+  }
+  // Per program, the slots to replace; empty means all of them.
+  std::vector<std::pair<Program*, std::vector<int>>> plans;
+  for (const ResolvedTarget& target :
+       std::get<std::vector<ResolvedTarget>>(resolved)) {
+    auto plan = std::find_if(plans.begin(), plans.end(), [&](auto& p) {
+      return p.first == target.program;
+    });
+    if (plan == plans.end()) {
+      plans.emplace_back(target.program, std::vector<int>{});
+      plan = plans.end() - 1;
+      if (target.instance) plan->second.push_back(*target.instance);
+    } else if (!target.instance) {
+      plan->second.clear();
+    } else if (!plan->second.empty() &&
+               std::find(plan->second.begin(), plan->second.end(),
+                         *target.instance) == plan->second.end()) {
+      plan->second.push_back(*target.instance);
+    }
+    if (auto busy = BusyError(*target.program)) {
+      reply(proto::Response::Failure(request.id, *busy));
+      return;
+    }
+  }
+  if (std::get<bool>(at_once)) {
+    ActOnTargets(request, reply, &Program::Restart, &Worker::Restart,
+                 /*must_be_ready=*/true);
+    return;
+  }
+
+  auto restart = std::make_shared<RollingRestart>();
+  restart->id = request.id;
+  restart->reply = reply;
+  restart->wait = std::get<bool>(wait);
+  restart->pending = static_cast<int>(plans.size());
+  auto finish = [this, restart] {
+    Json result = RolloutResultsJson(*restart, supervisor_.loop().Now());
+    for (const RolloutResult& done : restart->results) {
+      if (done.ok) continue;
+      restart->reply(proto::Response::Failure(
+          restart->id, {error_code::kFailed, done.message}, std::move(result)));
+      return;
+    }
+    restart->reply(proto::Response::Success(restart->id, std::move(result)));
+  };
+  for (auto& [program, instances] : plans) {
+    std::sort(instances.begin(), instances.end());
+    restart->programs.push_back(program);
+    RolloutObserver observer;
+    observer.on_progress = [restart](const RolloutProgress& progress) {
+      if (!restart->wait) return;
+      restart->reply(proto::Response::Interim(
+          restart->id, {{"progress", ProgressJson(progress)}}));
+    };
+    observer.on_finished = [restart, finish](const RolloutResult& result) {
+      restart->results.push_back(result);
+      if (--restart->pending == 0 && restart->wait) finish();
+    };
+    program->Roll(std::move(instances), std::move(observer));
+  }
+  if (!restart->wait) {
+    Json programs = Json::array();
+    for (const Program* program : restart->programs) {
+      programs.push_back({{"name", program->name()}});
+    }
+    reply(proto::Response::Success(request.id, {{"programs", programs}}));
+  } else if (plans.empty()) {
+    finish();
+  }
 }
 
 void ControlCommands::ActOnTargets(const proto::Request& request, Reply& reply,
@@ -386,9 +543,9 @@ void ControlCommands::Scale(const proto::Request& request, Reply& reply) {
 void ControlCommands::Shutdown(const proto::Request& request, Reply& reply) {
   int running = 0;
   for (const auto& program : supervisor_.programs()) {
-    for (const auto& worker : program->workers()) {
-      if (worker->HasProcess()) ++running;
-    }
+    program->ForEachWorker([&](const Worker& worker) {
+      if (worker.HasProcess()) ++running;
+    });
   }
   supervisor_.Shutdown([id = request.id, reply, running] {
     reply(proto::Response::Success(id, {{"stopped", running}}));

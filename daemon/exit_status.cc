@@ -34,8 +34,9 @@ std::string ExitStatus::Describe() const {
       return code == 0 ? "exited successfully"
                        : fmt::format("exited with status {}", code);
     case Kind::kKilled:
-      return fmt::format("killed by {}{}", SignalName(signal),
-                         core_dumped ? " (core dumped)" : "");
+      return fmt::format("killed by {}{}{}", SignalName(signal),
+                         core_dumped ? " (core dumped)" : "",
+                         cause.empty() ? "" : " because it " + cause);
     case Kind::kSpawnFailed:
       return spawn_error;
   }

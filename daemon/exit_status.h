@@ -14,6 +14,9 @@ struct ExitStatus {
   int signal = 0;  // kKilled: the signal
   bool core_dumped = false;
   std::string spawn_error;  // kSpawnFailed: SpawnError::ToString()
+  // Why workerd killed it, when it did so for a failure of the worker's
+  // ("it sent no READY=1 within 60s"); empty otherwise.
+  std::string cause;
 
   static ExitStatus FromSiginfo(const siginfo_t& info);
   static ExitStatus SpawnFailed(std::string error);
@@ -22,7 +25,8 @@ struct ExitStatus {
   bool Success() const { return kind == Kind::kExited && code == 0; }
 
   // "exited with status 1", "killed by SIGKILL", "killed by SIGSEGV (core
-  // dumped)", or the spawn error.
+  // dumped)", "killed by SIGKILL because it sent no WATCHDOG=1 for 30s",
+  // or the spawn error.
   std::string Describe() const;
 };
 

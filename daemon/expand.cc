@@ -1,6 +1,8 @@
 #include "daemon/expand.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "daemon/suggest.h"
 
@@ -9,29 +11,68 @@ namespace {
 
 constexpr std::string_view kInstance = "{instance}";
 constexpr std::string_view kProgram = "{program}";
+constexpr std::string_view kFdPrefix = "{fd:";
 
 bool IsWordChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Whether `text` starts with "{fd:NAME}" ("{fd:" in any case when
+// `ignore_case`): its length, with `*name` set, or 0. NAME is whatever
+// comes before the next "}", as long as it holds no "{".
+std::size_t FdPlaceholderAt(std::string_view text, bool ignore_case,
+                            std::string_view* name) {
+  const std::string_view prefix = text.substr(0, kFdPrefix.size());
+  if (!(ignore_case ? EqualsIgnoringCase(prefix, kFdPrefix)
+                    : prefix == kFdPrefix)) {
+    return 0;
+  }
+  const std::size_t close = text.find_first_of("{}", kFdPrefix.size());
+  if (close == std::string_view::npos || text[close] != '}') return 0;
+  *name = text.substr(kFdPrefix.size(), close - kFdPrefix.size());
+  return close + 1;
+}
+
 }  // namespace
 
 std::string ExpandPlaceholders(std::string_view text,
-                               const std::string& program, int instance) {
+                               const PlaceholderValues& values) {
   std::string expanded;
   expanded.reserve(text.size());
   std::size_t i = 0;
   while (i < text.size()) {
     const std::string_view rest = text.substr(i);
     if (rest.starts_with(kInstance)) {
-      expanded += std::to_string(instance);
+      expanded += std::to_string(values.instance);
       i += kInstance.size();
-    } else if (rest.starts_with(kProgram)) {
-      expanded += program;
-      i += kProgram.size();
-    } else {
-      expanded += text[i++];
+      continue;
     }
+    if (rest.starts_with(kProgram)) {
+      expanded += values.program;
+      i += kProgram.size();
+      continue;
+    }
+    std::string_view name;
+    if (const std::size_t length = FdPlaceholderAt(rest, false, &name);
+        length > 0 && values.sockets != nullptr) {
+      const auto socket =
+          std::find(values.sockets->begin(), values.sockets->end(), name);
+      if (socket != values.sockets->end()) {
+        expanded +=
+            std::to_string(kFirstSocketFd + (socket - values.sockets->begin()));
+        i += length;
+        continue;
+      }
+    }
+    expanded += text[i++];
   }
   return expanded;
 }
@@ -41,13 +82,38 @@ std::optional<Misspelling> FindMisspelledPlaceholder(std::string_view text) {
                                                              kProgram};
   for (std::size_t open = text.find('{'); open != std::string_view::npos;
        open = text.find('{', open + 1)) {
+    const std::string_view rest = text.substr(open);
+    std::string_view name;
+    // "{FD:http}": "{fd:" in another case.
+    if (const std::size_t length = FdPlaceholderAt(rest, true, &name);
+        length > 0 && !rest.starts_with(kFdPrefix)) {
+      return Misspelling{std::string(rest.substr(0, length)),
+                         std::string(kFdPrefix) + std::string(name) + "}"};
+    }
     std::size_t end = open + 1;
     while (end < text.size() && IsWordChar(text[end])) ++end;
     if (end == open + 1 || end == text.size() || text[end] != '}') continue;
     const std::string_view candidate = text.substr(open, end - open + 1);
     if (candidate == kInstance || candidate == kProgram) continue;
+    // "{fd}": the socket's name is missing.
+    if (EqualsIgnoringCase(candidate, "{fd}")) {
+      return Misspelling{std::string(candidate), "{fd:NAME}"};
+    }
     if (std::optional<std::string> meant = Suggest(candidate, kNames)) {
       return Misspelling{std::string(candidate), *meant};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> FindUnknownFdPlaceholder(
+    std::string_view text, const std::vector<std::string>& sockets) {
+  for (std::size_t open = text.find(kFdPrefix); open != std::string_view::npos;
+       open = text.find(kFdPrefix, open + 1)) {
+    std::string_view name;
+    if (FdPlaceholderAt(text.substr(open), false, &name) == 0) continue;
+    if (std::find(sockets.begin(), sockets.end(), name) == sockets.end()) {
+      return std::string(name);
     }
   }
   return std::nullopt;

@@ -14,6 +14,7 @@
 #include "daemon/control_commands.h"
 #include "daemon/control_server.h"
 #include "daemon/event_loop.h"
+#include "daemon/listeners.h"
 #include "daemon/logging.h"
 #include "daemon/orphan_reaper.h"
 #include "daemon/spawner.h"
@@ -74,6 +75,19 @@ int Run(const std::string& config_path, bool check_only) {
                  "daemonize away from workers will not be reaped by workerd");
   }
 
+  // Before anything else: a worker must never start without its sockets,
+  // and a port taken by someone else is an error at start, not at spawn.
+  auto listeners = Listeners::Open(config, TakeInheritedSockets());
+  if (auto* error = std::get_if<std::string>(&listeners)) {
+    spdlog::error("{}", *error);
+    return proto::kDaemonFailure;
+  }
+  for (const SocketSpec& socket : config.sockets) {
+    spdlog::info("socket {}: listening on {} ({})", socket.name,
+                 std::get<Listeners>(listeners).BoundAddress(socket.name),
+                 BalanceName(socket.balance));
+  }
+
   std::string socket_path = config.daemon.control_socket.empty()
                                 ? proto::DefaultControlSocketPath()
                                 : config.daemon.control_socket;
@@ -88,13 +102,17 @@ int Run(const std::string& config_path, bool check_only) {
   ProcessSpawner spawner;
   AccessPolicy policy{::geteuid(), config.daemon.control_group_gid};
   Supervisor supervisor(loop, spawner, std::move(config),
-                        InheritableEnvironment(environ));
+                        InheritableEnvironment(environ),
+                        std::move(std::get<Listeners>(listeners)));
   ControlCommands commands(supervisor);
   ControlServer server(loop, std::move(std::get<UnixListener>(listener)),
                        policy, commands);
   spdlog::info("workerd {} running {}; control socket {}", proto::Version(),
                config_path, server.path());
-  supervisor.Begin();
+  if (auto error = supervisor.Begin()) {
+    spdlog::error("{}", *error);
+    return proto::kDaemonFailure;
+  }
   int status = loop.Run();
   server.FlushAll();
   return status;

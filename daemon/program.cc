@@ -2,13 +2,23 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <numeric>
 #include <utility>
+
+#include "daemon/listeners.h"
 
 namespace workerd {
 
 Program::Program(WorkerContext context, ProgramSpec spec)
     : context_(std::move(context)), spec_(std::move(spec)) {
   Scale(spec_.workers);
+}
+
+Program::~Program() {
+  *alive_ = false;
+  // A rollout's observer must not hear of workers destroyed with us.
+  rollout_.reset();
 }
 
 Worker* Program::FindWorker(int instance) const {
@@ -18,6 +28,32 @@ Worker* Program::FindWorker(int instance) const {
   return workers_[instance].get();
 }
 
+const Worker* Program::FindCandidate(int instance) const {
+  auto it = candidates_.find(instance);
+  return it == candidates_.end() ? nullptr : it->second.get();
+}
+
+Worker* Program::FindByPid(pid_t pid) const {
+  if (pid <= 0) return nullptr;
+  for (const auto& worker : workers_) {
+    if (worker->pid() == pid) return worker.get();
+  }
+  for (const auto& [instance, candidate] : candidates_) {
+    if (candidate->pid() == pid) return candidate.get();
+  }
+  for (const auto& worker : departing_) {
+    if (worker->pid() == pid) return worker.get();
+  }
+  return nullptr;
+}
+
+void Program::ForEachWorker(
+    const std::function<void(const Worker&)>& visit) const {
+  for (const auto& worker : workers_) visit(*worker);
+  for (const auto& [instance, candidate] : candidates_) visit(*candidate);
+  for (const auto& worker : departing_) visit(*worker);
+}
+
 void Program::Start() {
   active_ = true;
   for (int i = 0; i < wanted_; ++i) workers_[i]->Start();
@@ -25,7 +61,13 @@ void Program::Start() {
 
 void Program::Stop() {
   active_ = false;
+  if (rollout_) {
+    rollout_->Cancel(spec_.name + " was stopped");
+    rollout_.reset();
+  }
   for (auto& worker : workers_) worker->Stop();
+  for (auto& [instance, candidate] : candidates_) candidate->Stop();
+  for (auto& worker : departing_) worker->Stop();
 }
 
 void Program::Restart() {
@@ -35,13 +77,16 @@ void Program::Restart() {
 
 void Program::Kill() {
   for (auto& worker : workers_) worker->Kill();
+  for (auto& [instance, candidate] : candidates_) candidate->Kill();
+  for (auto& worker : departing_) worker->Kill();
 }
 
 bool Program::Idle() const {
-  for (const auto& worker : workers_) {
-    if (worker->HasProcess()) return false;
-  }
-  return true;
+  bool idle = true;
+  ForEachWorker([&](const Worker& worker) {
+    if (worker.HasProcess()) idle = false;
+  });
+  return idle;
 }
 
 void Program::Scale(int wanted) {
@@ -62,31 +107,131 @@ void Program::Scale(int wanted) {
   }
   for (int i = wanted; i < static_cast<int>(workers_.size()); ++i) {
     workers_[i]->Stop();
+    if (candidates_.count(i) != 0) DiscardCandidate(i);
   }
   ForgetRetiredSlots();
+  if (rollout_) ScheduleHousekeeping();
+}
+
+bool Program::Roll(std::vector<int> instances, RolloutObserver observer) {
+  if (rollout_) return false;
+  if (instances.empty()) {
+    instances.resize(wanted_);
+    std::iota(instances.begin(), instances.end(), 0);
+  }
+  active_ = true;
+  spdlog::info("{}: rolling restart of {} workers", spec_.name,
+               instances.size());
+  RolloutSlots& slots = *this;
+  rollout_ = std::make_unique<Rollout>(spec_.name, std::move(instances),
+                                       slots, std::move(observer));
+  if (rollout_->Advance()) rollout_.reset();
+  return true;
+}
+
+WorkerContext Program::ContextForWorkers() {
+  WorkerContext context = context_;
+  context.on_change = [this](const Worker& worker) { OnWorkerChange(worker); };
+  return context;
 }
 
 void Program::AddSlot() {
-  WorkerContext context = context_;
-  context.on_change = [this](const Worker& worker) { OnWorkerChange(worker); };
   workers_.push_back(std::make_unique<Worker>(
-      std::move(context), &spec_, static_cast<int>(workers_.size())));
+      ContextForWorkers(), &spec_, static_cast<int>(workers_.size())));
+}
+
+Worker* Program::SlotWorker(int instance) {
+  return instance < wanted_ ? FindWorker(instance) : nullptr;
+}
+
+Worker* Program::StartCandidate(int instance) {
+  auto candidate = std::make_unique<Worker>(ContextForWorkers(), &spec_,
+                                            instance, WorkerRole::kCandidate);
+  Worker* started = candidate.get();
+  candidates_[instance] = std::move(candidate);
+  started->Start();
+  return started;
+}
+
+Worker* Program::Candidate(int instance) {
+  auto it = candidates_.find(instance);
+  return it == candidates_.end() ? nullptr : it->second.get();
+}
+
+void Program::PromoteCandidate(int instance) {
+  auto it = candidates_.find(instance);
+  if (it == candidates_.end()) return;
+  std::unique_ptr<Worker> candidate = std::move(it->second);
+  candidates_.erase(it);
+  candidate->Promote(*workers_[instance]);
+  departing_.push_back(std::move(workers_[instance]));
+  workers_[instance] = std::move(candidate);
+  ScheduleHousekeeping();
+  if (context_.on_change) context_.on_change(*workers_[instance]);
+}
+
+void Program::DiscardCandidate(int instance) {
+  auto it = candidates_.find(instance);
+  if (it == candidates_.end()) return;
+  it->second->Stop();
+  departing_.push_back(std::move(it->second));
+  candidates_.erase(it);
+  ScheduleHousekeeping();
 }
 
 void Program::OnWorkerChange(const Worker& worker) {
-  if (worker.instance() >= wanted_ && !worker.HasProcess()) {
+  const WorkerState state = worker.state();
+  if (context_.listeners != nullptr && FindWorker(worker.instance()) == &worker &&
+      !worker.HasProcess() && candidates_.count(worker.instance()) == 0 &&
+      (state == WorkerState::kStopped || state == WorkerState::kExited ||
+       state == WorkerState::kFatal)) {
+    // Nobody will accept on this slot's reuseport listeners: closed, they
+    // get no share of new connections. A start binds them again.
+    context_.listeners->ReleaseSlot(spec_.name, worker.instance());
+  }
+  if ((worker.instance() >= wanted_ && !worker.HasProcess()) || rollout_ ||
+      !departing_.empty()) {
     // Not from inside the worker's own callback: it is still on the stack.
-    context_.loop->RunSoon([this] { ForgetRetiredSlots(); });
+    ScheduleHousekeeping();
   }
   if (context_.on_change) context_.on_change(worker);
 }
 
+void Program::ScheduleHousekeeping() {
+  if (housekeeping_scheduled_) return;
+  housekeeping_scheduled_ = true;
+  context_.loop->RunSoon([this, alive = alive_] {
+    if (!*alive) return;
+    housekeeping_scheduled_ = false;
+    Housekeeping();
+  });
+}
+
+void Program::Housekeeping() {
+  ForgetRetiredSlots();
+  std::erase_if(departing_, [](const std::unique_ptr<Worker>& worker) {
+    return !worker->HasProcess() &&
+           worker->state() != WorkerState::kStopping;
+  });
+  // A step that promotes or discards a worker schedules another round.
+  if (rollout_ && rollout_->Advance()) rollout_.reset();
+}
+
 void Program::ForgetRetiredSlots() {
+  bool forgot = false;
   while (static_cast<int>(workers_.size()) > wanted_ &&
          !workers_.back()->HasProcess() &&
-         workers_.back()->state() != WorkerState::kStopping) {
+         workers_.back()->state() != WorkerState::kStopping &&
+         candidates_.count(static_cast<int>(workers_.size()) - 1) == 0) {
     spdlog::debug("{}: slot removed", workers_.back()->label());
     workers_.pop_back();
+    forgot = true;
+  }
+  // A reuseport listener lives as long as its slot: connections queued on
+  // it wait for the slot's next worker, but not for a slot that is gone.
+  if (forgot && context_.listeners != nullptr) {
+    context_.listeners->ReleaseSlots(spec_.name,
+                                     static_cast<int>(workers_.size()));
   }
 }
 

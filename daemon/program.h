@@ -1,20 +1,25 @@
 // A program of workers.toml at runtime: its spec and its slots, numbered
 // from 0. Scaling adds slots at the top and retires the highest ones,
-// which are forgotten once their process is gone.
+// which are forgotten once their process is gone. A rolling restart
+// (rollout.h) starts candidates beside the slots' workers, one at a time.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "daemon/config.h"
+#include "daemon/rollout.h"
 #include "daemon/worker.h"
 
 namespace workerd {
 
-class Program {
+class Program : private RolloutSlots {
  public:
   Program(WorkerContext context, ProgramSpec spec);
+  ~Program() override;
   Program(const Program&) = delete;
   Program& operator=(const Program&) = delete;
 
@@ -22,24 +27,49 @@ class Program {
   const ProgramSpec& spec() const { return spec_; }
   // How many workers are wanted; slots being retired are not counted.
   int wanted() const { return wanted_; }
-  // Every slot, in instance order, retiring ones included.
+  // Every slot's worker, in instance order, retiring ones included.
   const std::vector<std::unique_ptr<Worker>>& workers() const {
     return workers_;
   }
   Worker* FindWorker(int instance) const;
+  // The new worker being started beside the slot's during a rollout.
+  const Worker* FindCandidate(int instance) const;
+  // The worker, candidate or departing worker whose process is `pid`.
+  Worker* FindByPid(pid_t pid) const;
+  // Every worker object: slots, candidates, and replaced ones winding down.
+  void ForEachWorker(const std::function<void(const Worker&)>& visit) const;
 
   void Start();
+  // Stops every worker and cancels a rollout in progress.
   void Stop();
+  // Restarts every slot at once.
   void Restart();
   void Kill();
   void Scale(int wanted);
+
+  // Replaces the workers of `instances` (all slots when empty) one at a
+  // time. False when a rollout is already in progress.
+  bool Roll(std::vector<int> instances, RolloutObserver observer);
+  // The rollout in progress; null when none.
+  const Rollout* rollout() const { return rollout_.get(); }
 
   // No worker has a process (all stopped, exited, fatal or backing off).
   bool Idle() const;
 
  private:
+  // RolloutSlots
+  Worker* SlotWorker(int instance) override;
+  Worker* StartCandidate(int instance) override;
+  Worker* Candidate(int instance) override;
+  void PromoteCandidate(int instance) override;
+  void DiscardCandidate(int instance) override;
+
   void AddSlot();
+  WorkerContext ContextForWorkers();
   void OnWorkerChange(const Worker& worker);
+  // After the current dispatch: forget what is gone, move the rollout on.
+  void ScheduleHousekeeping();
+  void Housekeeping();
   void ForgetRetiredSlots();
 
   WorkerContext context_;
@@ -49,6 +79,13 @@ class Program {
   // a scale up start too.
   bool active_ = false;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::map<int, std::unique_ptr<Worker>> candidates_;
+  // Replaced or discarded workers, kept until their process is gone.
+  std::vector<std::unique_ptr<Worker>> departing_;
+  std::unique_ptr<Rollout> rollout_;
+  bool housekeeping_scheduled_ = false;
+  // Cleared by the destructor: housekeeping queued on the loop is skipped.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace workerd

@@ -64,12 +64,19 @@ RestartDecision DecideRestart(const ProgramSpec& spec,
   decision.action = Action::kRestartLater;
   decision.delay = BackoffDelay(spec.backoff, history.failed_starts_in_a_row + 1);
   // A process that never ran needs no lecture about start_period.
-  decision.reason =
-      exit.kind == ExitStatus::Kind::kSpawnFailed
-          ? fmt::format("retrying in {}", FormatDuration(decision.delay))
-          : fmt::format("failed to start (it must stay up {}); retrying in {}",
-                        FormatDuration(spec.start_period),
-                        FormatDuration(decision.delay));
+  if (exit.kind == ExitStatus::Kind::kSpawnFailed) {
+    decision.reason =
+        fmt::format("retrying in {}", FormatDuration(decision.delay));
+  } else if (spec.ready == Readiness::kNotify) {
+    decision.reason = fmt::format(
+        "failed to start (it never sent READY=1); retrying in {}",
+        FormatDuration(decision.delay));
+  } else {
+    decision.reason =
+        fmt::format("failed to start (it must stay up {}); retrying in {}",
+                    FormatDuration(spec.start_period),
+                    FormatDuration(decision.delay));
+  }
   return decision;
 }
 

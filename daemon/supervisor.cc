@@ -12,14 +12,18 @@
 namespace workerd {
 
 Supervisor::Supervisor(EventLoop& loop, Spawner& spawner, Config config,
-                       std::vector<std::string> inherited_env)
+                       std::vector<std::string> inherited_env,
+                       Listeners listeners)
     : loop_(loop),
       config_(std::move(config)),
-      inherited_env_(std::move(inherited_env)) {
+      inherited_env_(std::move(inherited_env)),
+      listeners_(std::move(listeners)) {
   WorkerContext context;
   context.loop = &loop_;
   context.spawner = &spawner;
   context.inherited_env = &inherited_env_;
+  context.listeners = &listeners_;
+  context.notify_socket = &notify_address_;
   context.on_change = [this](const Worker&) { OnWorkerChange(); };
   for (const ProgramSpec& spec : config_.programs) {
     programs_.push_back(std::make_unique<Program>(context, spec));
@@ -31,7 +35,15 @@ Supervisor::~Supervisor() {
   programs_.clear();
 }
 
-void Supervisor::Begin() {
+std::optional<std::string> Supervisor::Begin() {
+  auto notify = NotifyServer::Open(
+      loop_, [this](pid_t sender, const NotifyMessage& message) {
+        return OnNotify(sender, message);
+      });
+  if (auto* error = std::get_if<std::string>(&notify)) return *error;
+  notify_server_ = std::move(std::get<std::unique_ptr<NotifyServer>>(notify));
+  notify_address_ = notify_server_->address();
+
   for (int signal : {SIGTERM, SIGINT}) {
     signal_sources_.push_back(loop_.AddSignal(
         signal, [this](const signalfd_siginfo& info) {
@@ -56,6 +68,7 @@ void Supervisor::Begin() {
     program->Start();
   }
   spdlog::info("started {} workers of {} programs", workers, programs_.size());
+  return std::nullopt;
 }
 
 Program* Supervisor::FindProgram(std::string_view name) const {
@@ -66,12 +79,26 @@ Program* Supervisor::FindProgram(std::string_view name) const {
 }
 
 bool Supervisor::IsWorkerPid(pid_t pid) const {
+  return FindWorkerByPid(pid) != nullptr;
+}
+
+Worker* Supervisor::FindWorkerByPid(pid_t pid) const {
   for (const auto& program : programs_) {
-    for (const auto& worker : program->workers()) {
-      if (worker->pid() == pid) return true;
-    }
+    if (Worker* worker = program->FindByPid(pid)) return worker;
   }
-  return false;
+  return nullptr;
+}
+
+bool Supervisor::OnNotify(pid_t sender, const NotifyMessage& message) {
+  Worker* worker = FindWorkerByPid(sender);
+  if (worker == nullptr) {
+    // A child of the worker (a `sh -c` wrapper's command, a pre-fork
+    // master's worker) stays in the worker's process group.
+    worker = FindWorkerByPid(ProcessGroupOf(sender));
+  }
+  if (worker == nullptr) return false;
+  worker->OnNotify(message);
+  return true;
 }
 
 void Supervisor::WhenSettled(std::function<bool()> settled,
@@ -108,9 +135,9 @@ void Supervisor::Shutdown(std::function<void()> done) {
   shutting_down_ = true;
   int running = 0;
   for (const auto& program : programs_) {
-    for (const auto& worker : program->workers()) {
-      if (worker->HasProcess()) ++running;
-    }
+    program->ForEachWorker([&](const Worker& worker) {
+      if (worker.HasProcess()) ++running;
+    });
   }
   spdlog::info("shutting down: stopping {} workers", running);
   for (auto& program : programs_) program->Stop();

@@ -5,12 +5,15 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "daemon/config.h"
 #include "daemon/event_loop.h"
+#include "daemon/listeners.h"
+#include "daemon/notify_server.h"
 #include "daemon/orphan_reaper.h"
 #include "daemon/program.h"
 #include "daemon/spawner.h"
@@ -20,14 +23,17 @@ namespace workerd {
 class Supervisor {
  public:
   // SIGCHLD, SIGTERM, SIGINT and SIGHUP must be blocked (BlockSignals).
+  // `listeners` are the config's sockets, already bound.
   Supervisor(EventLoop& loop, Spawner& spawner, Config config,
-             std::vector<std::string> inherited_env);
+             std::vector<std::string> inherited_env,
+             Listeners listeners = {});
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
 
-  // Starts the autostart programs and begins handling signals.
-  void Begin();
+  // Opens the notify socket, starts the autostart programs and begins
+  // handling signals. An error (a sentence) means nothing was started.
+  std::optional<std::string> Begin();
 
   // Stops every worker (SIGKILL to whatever is left after
   // shutdown_timeout), runs `done`, then ends the loop with status 0.
@@ -39,6 +45,7 @@ class Supervisor {
     return programs_;
   }
   Program* FindProgram(std::string_view name) const;
+  const Listeners& listeners() const { return listeners_; }
   EventLoop& loop() { return loop_; }
 
   // Runs `done` once `settled()` holds, checking after each state change
@@ -56,10 +63,16 @@ class Supervisor {
   void CheckShutdownDone();
   void OnTerminationSignal(int signal);
   bool IsWorkerPid(pid_t pid) const;
+  Worker* FindWorkerByPid(pid_t pid) const;
+  // False when the sender is no worker's process or in no worker's group.
+  bool OnNotify(pid_t sender, const NotifyMessage& message);
 
   EventLoop& loop_;
   Config config_;
   std::vector<std::string> inherited_env_;
+  // Declared before the programs: their workers use both.
+  Listeners listeners_;
+  std::string notify_address_;
   std::vector<std::unique_ptr<Program>> programs_;
   std::vector<Waiter> waiters_;
   bool check_scheduled_ = false;
@@ -70,6 +83,7 @@ class Supervisor {
 
   std::vector<EventSource> signal_sources_;
   std::unique_ptr<OrphanReaper> reaper_;
+  std::unique_ptr<NotifyServer> notify_server_;
 };
 
 }  // namespace workerd

@@ -37,6 +37,16 @@ bool SomeoneListens(const sockaddr_un& address) {
 std::variant<UnixListener, std::string> ListenUnix(
     const std::string& path, unsigned mode, std::optional<gid_t> group,
     int backlog) {
+  UnixListenOptions options;
+  options.mode = mode;
+  options.group = group;
+  options.backlog = backlog;
+  return ListenUnix(path, options);
+}
+
+std::variant<UnixListener, std::string> ListenUnix(
+    const std::string& path, const UnixListenOptions& options) {
+  const unsigned mode = options.mode;
   sockaddr_un address;
   std::string temporary = fmt::format("{}.{}.tmp", path, ::getpid());
   sockaddr_un temporary_address;
@@ -55,6 +65,7 @@ std::variant<UnixListener, std::string> ListenUnix(
   }
 
   struct stat existing;
+  bool stale = false;
   if (::lstat(path.c_str(), &existing) == 0) {
     if (!S_ISSOCK(existing.st_mode)) {
       return fmt::format("{} exists and is not a socket; remove it or choose "
@@ -66,15 +77,26 @@ std::variant<UnixListener, std::string> ListenUnix(
                          "workerd running already?)",
                          path);
     }
+    stale = true;
   }
 
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  UniqueFd fd(::socket(
+      AF_UNIX,
+      SOCK_STREAM | SOCK_CLOEXEC | (options.nonblocking ? SOCK_NONBLOCK : 0),
+      0));
   if (!fd) return fmt::format("cannot create socket {}: {}", path, Errno());
-  ::unlink(temporary.c_str());
+  const std::string& bind_path = options.in_place ? path : temporary;
+  const sockaddr_un& bind_address =
+      options.in_place ? address : temporary_address;
+  if (!options.in_place) {
+    ::unlink(temporary.c_str());
+  } else if (stale) {
+    ::unlink(path.c_str());
+  }
   // The mode is right from the first instant: the umask applies to bind.
   mode_t old_umask = ::umask(~mode & 0777);
-  int bound = ::bind(fd.Get(), reinterpret_cast<sockaddr*>(&temporary_address),
-                     sizeof(temporary_address));
+  int bound = ::bind(fd.Get(), reinterpret_cast<const sockaddr*>(&bind_address),
+                     sizeof(bind_address));
   int bind_errno = errno;
   ::umask(old_umask);
   if (bound < 0) {
@@ -84,15 +106,19 @@ std::variant<UnixListener, std::string> ListenUnix(
   auto fail = [&](const char* what) {
     std::string message = fmt::format("cannot {} socket {}: {}", what, path,
                                       Errno());
-    ::unlink(temporary.c_str());
+    ::unlink(bind_path.c_str());
     return message;
   };
-  if (::chmod(temporary.c_str(), mode) < 0) return fail("set the mode of");
-  if (group && ::chown(temporary.c_str(), -1, *group) < 0) {
-    return fail("set the group of");
+  if (::chmod(bind_path.c_str(), mode) < 0) return fail("set the mode of");
+  if ((options.owner || options.group) &&
+      ::chown(bind_path.c_str(), options.owner.value_or(-1),
+              options.group.value_or(-1)) < 0) {
+    return fail(options.owner ? "set the owner of" : "set the group of");
   }
-  if (::listen(fd.Get(), backlog) < 0) return fail("listen on");
-  if (::rename(temporary.c_str(), path.c_str()) < 0) return fail("install");
+  if (::listen(fd.Get(), options.backlog) < 0) return fail("listen on");
+  if (!options.in_place && ::rename(temporary.c_str(), path.c_str()) < 0) {
+    return fail("install");
+  }
 
   UnixListener listener;
   struct stat installed;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "daemon/duration.h"
+#include "daemon/listeners.h"
 #include "daemon/signals.h"
 #include "daemon/worker_launch.h"
 
@@ -35,11 +36,23 @@ std::string_view WorkerStateName(WorkerState state) {
   return "unknown";
 }
 
-Worker::Worker(WorkerContext context, const ProgramSpec* spec, int instance)
+namespace {
+
+std::string LabelOf(const ProgramSpec& spec, int instance, WorkerRole role) {
+  return role == WorkerRole::kCandidate
+             ? fmt::format("{}[{}] new", spec.name, instance)
+             : fmt::format("{}[{}]", spec.name, instance);
+}
+
+}  // namespace
+
+Worker::Worker(WorkerContext context, const ProgramSpec* spec, int instance,
+               WorkerRole role)
     : context_(std::move(context)),
       spec_(spec),
       instance_(instance),
-      label_(fmt::format("{}[{}]", spec->name, instance)),
+      role_(role),
+      label_(LabelOf(*spec, instance, role)),
       state_since_(context_.loop->Now()) {}
 
 Worker::~Worker() {
@@ -126,8 +139,21 @@ void Worker::KillProcessGroup() {
 }
 
 void Worker::Spawn() {
-  SpawnRequest request =
-      MakeSpawnRequest(*spec_, instance_, *context_.inherited_env);
+  WorkerSockets sockets;
+  if (context_.listeners != nullptr) {
+    auto found = context_.listeners->ForWorker(*spec_, instance_);
+    if (auto* error = std::get_if<std::string>(&found)) {
+      AfterUnplannedEnd(ExitStatus::SpawnFailed(*error), /*was_up=*/false,
+                        *error);
+      return;
+    }
+    sockets = std::move(std::get<WorkerSockets>(found));
+  }
+  std::string no_notify_socket;
+  SpawnRequest request = MakeSpawnRequest(
+      *spec_, instance_, *context_.inherited_env,
+      context_.notify_socket ? *context_.notify_socket : no_notify_socket,
+      sockets);
   SpawnResult result = context_.spawner->Spawn(request);
   if (auto* error = std::get_if<SpawnError>(&result)) {
     std::string text = error->ToString();
@@ -141,16 +167,80 @@ void Worker::Spawn() {
   process_->started = context_.loop->Now();
   process_->exit_source = context_.loop->AddChildPidfd(
       process_->pidfd.Get(), [this](const siginfo_t& info) { OnExit(info); });
+  kill_reason_.clear();
+  notify_status_.clear();
 
+  if (spec_->ready == Readiness::kNotify) {
+    ArmDeadline(spec_->ready_timeout);
+    EnterState(WorkerState::kStarting,
+               fmt::format("started pid {}; waiting for READY=1", pid()));
+    return;
+  }
   if (spec_->start_period.count() == 0) {
-    EnterState(WorkerState::kReady, fmt::format("started pid {}", pid()));
+    BecomeReady(fmt::format("started pid {}", pid()));
     return;
   }
   ArmDeadline(spec_->start_period);
   EnterState(WorkerState::kStarting, fmt::format("started pid {}", pid()));
 }
 
+void Worker::BecomeReady(std::string message) {
+  deadline_.Reset();
+  ArmWatchdog();
+  EnterState(WorkerState::kReady, std::move(message));
+}
+
+void Worker::OnNotify(const NotifyMessage& message) {
+  if (!process_) return;
+  if (message.status) notify_status_ = *message.status;
+  if (message.watchdog_trigger) {
+    OnWatchdogExpired("sent WATCHDOG=trigger");
+    return;
+  }
+  if (message.watchdog && watchdog_) ArmWatchdog();
+  if (message.ready && state_ == WorkerState::kStarting &&
+      spec_->ready == Readiness::kNotify) {
+    BecomeReady(fmt::format("pid {} sent READY=1", pid()));
+  }
+  if (message.stopping && state_ != WorkerState::kStopping) {
+    // The worker is on its way out by itself; its exit is handled as any
+    // other. Said once, in the log and in status.
+    message_ = fmt::format("pid {} sent STOPPING=1", pid());
+    spdlog::info("{}: {}", label_, message_);
+  }
+}
+
+void Worker::ArmWatchdog() {
+  if (spec_->watchdog.count() == 0) return;
+  watchdog_ = context_.loop->AddTimer(
+      context_.loop->Now() + spec_->watchdog, [this] {
+        OnWatchdogExpired(fmt::format("sent no WATCHDOG=1 for {}",
+                                      FormatDuration(spec_->watchdog)));
+      });
+}
+
+void Worker::OnWatchdogExpired(std::string reason) {
+  watchdog_.Reset();
+  if (!process_ || state_ == WorkerState::kStopping) return;
+  KillForFailure(std::move(reason));
+}
+
+void Worker::KillForFailure(std::string reason) {
+  spdlog::warn("{}: pid {} {}; killing its process group with SIGKILL",
+               label_, pid(), reason);
+  kill_reason_ = std::move(reason);
+  deadline_.Reset();
+  KillProcessGroup();
+}
+
+void Worker::Promote(const Worker& replaced) {
+  role_ = WorkerRole::kServing;
+  label_ = LabelOf(*spec_, instance_, role_);
+  restarts_ = replaced.restarts_;
+}
+
 void Worker::SendStop() {
+  watchdog_.Reset();
   int signal = spec_->stop_signal;
   if (::kill(process_->pid, signal) < 0 && errno != ESRCH) {
     spdlog::error("{}: cannot send {} to pid {}: {}", label_,
@@ -174,8 +264,12 @@ void Worker::OnExit(const siginfo_t& info) {
       [finished = std::make_shared<Process>(std::move(*process_))] {});
   process_.reset();
   deadline_.Reset();
+  watchdog_.Reset();
   last_exit_ = exit;
 
+  // Killed by us for the worker's own failure: the exit says why.
+  if (exit.kind == ExitStatus::Kind::kKilled) exit.cause = kill_reason_;
+  kill_reason_.clear();
   std::string what_happened = fmt::format("pid {} {}", pid, exit.Describe());
   if (was_stopping) {
     if (std::exchange(start_after_stop_, false)) {
@@ -193,6 +287,15 @@ void Worker::AfterUnplannedEnd(const ExitStatus& exit, bool was_up,
                                std::string what_happened) {
   using Action = RestartDecision::Action;
   last_exit_ = exit;
+  if (role_ == WorkerRole::kCandidate && state_ != WorkerState::kReady) {
+    // A new worker that never became ready is a failed rollout, not a
+    // crash to retry: the old worker of the slot keeps serving.
+    if (exit.kind != ExitStatus::Kind::kSpawnFailed) {
+      what_happened += " before it was ready";
+    }
+    EnterState(WorkerState::kExited, std::move(what_happened));
+    return;
+  }
   TimePoint now = context_.loop->Now();
   RestartDecision decision =
       DecideRestart(*spec_, history_, exit, was_up, now);
@@ -222,9 +325,13 @@ void Worker::OnDeadline() {
   deadline_.Reset();
   switch (state_) {
     case WorkerState::kStarting:
-      EnterState(WorkerState::kReady,
-                 fmt::format("pid {} stayed up {}", pid(),
-                             FormatDuration(spec_->start_period)));
+      if (spec_->ready == Readiness::kNotify) {
+        KillForFailure(fmt::format("sent no READY=1 within {}",
+                                   FormatDuration(spec_->ready_timeout)));
+        return;
+      }
+      BecomeReady(fmt::format("pid {} stayed up {}", pid(),
+                              FormatDuration(spec_->start_period)));
       return;
     case WorkerState::kBackoff:
       Spawn();

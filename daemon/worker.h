@@ -1,7 +1,8 @@
 // One slot of a program: instance N of `web`, kept across restarts. An
 // explicit state machine driven by requests (Start/Stop/Restart), by its
-// process's exit and by its single deadline timer. It owns its process's
-// pidfd and exit source; destroying it kills what is left.
+// process's exit, by sd_notify messages and by its deadline timer (plus a
+// watchdog timer when the program has one). It owns its process's pidfd
+// and exit source; destroying it kills what is left.
 #pragma once
 
 #include <sys/types.h>
@@ -15,6 +16,7 @@
 #include "daemon/config.h"
 #include "daemon/event_loop.h"
 #include "daemon/exit_status.h"
+#include "daemon/notify_message.h"
 #include "daemon/restart_policy.h"
 #include "daemon/spawner.h"
 #include "daemon/unique_fd.h"
@@ -33,18 +35,30 @@ enum class WorkerState {
 
 std::string_view WorkerStateName(WorkerState state);
 
+// A slot's worker serves; during a rolling restart a candidate is started
+// beside it. A candidate that ends before it is ready is not restarted: it
+// goes to `exited` and the rollout stops there.
+enum class WorkerRole { kServing, kCandidate };
+
+class Listeners;
+
 // What a worker needs from the daemon around it.
 struct WorkerContext {
   EventLoop* loop = nullptr;
   Spawner* spawner = nullptr;
   const std::vector<std::string>* inherited_env = nullptr;
+  // Null: the worker gets no sockets (tests).
+  Listeners* listeners = nullptr;
+  // NOTIFY_SOCKET for workers; empty: none.
+  const std::string* notify_socket = nullptr;
   // Called after every state change (the worker is in a consistent state).
   std::function<void(const class Worker&)> on_change;
 };
 
 class Worker {
  public:
-  Worker(WorkerContext context, const ProgramSpec* spec, int instance);
+  Worker(WorkerContext context, const ProgramSpec* spec, int instance,
+         WorkerRole role = WorkerRole::kServing);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -60,6 +74,15 @@ class Worker {
   void Restart();
   // SIGKILL to the whole process group now.
   void Kill();
+
+  // An sd_notify message from the worker's process or its process group:
+  // READY=1 ends `starting` (ready = "notify"), WATCHDOG=1 feeds the
+  // watchdog, STATUS= is kept for status.
+  void OnNotify(const NotifyMessage& message);
+
+  // A candidate that replaced the slot's worker serves from now on, and
+  // carries on the slot's restart count.
+  void Promote(const Worker& replaced);
 
   // The spec to use from the next start on (reload, later).
   void SetSpec(const ProgramSpec* spec) { spec_ = spec; }
@@ -77,6 +100,9 @@ class Worker {
   int restarts() const { return restarts_; }
   const std::optional<ExitStatus>& last_exit() const { return last_exit_; }
   const std::string& message() const { return message_; }
+  WorkerRole role() const { return role_; }
+  // The last STATUS= the process sent; empty when none.
+  const std::string& notify_status() const { return notify_status_; }
   // Ready, stopped, exited or fatal: nothing more happens by itself.
   bool Settled() const;
 
@@ -96,17 +122,28 @@ class Worker {
   void OnDeadline();
   void EnterState(WorkerState state, std::string message);
   void ArmDeadline(Duration after);
+  void ArmWatchdog();
+  void OnWatchdogExpired(std::string reason);
   void KillProcessGroup();
+  // Kills the process for a reason of ours; its exit is then reported
+  // with that reason.
+  void KillForFailure(std::string reason);
+  void BecomeReady(std::string message);
 
   WorkerContext context_;
   const ProgramSpec* spec_;
   int instance_;
+  WorkerRole role_;
   std::string label_;
   WorkerState state_ = WorkerState::kStopped;
   TimePoint state_since_;
   std::string message_;
   std::optional<Process> process_;
   EventSource deadline_;
+  // Armed while ready when the program has a `watchdog`.
+  EventSource watchdog_;
+  std::string kill_reason_;
+  std::string notify_status_;
   bool start_after_stop_ = false;
   RestartHistory history_;
   int restarts_ = 0;

@@ -48,18 +48,30 @@ std::vector<std::string> InheritableEnvironment(const char* const* environ) {
 }
 
 SpawnRequest MakeSpawnRequest(const ProgramSpec& spec, int instance,
-                              const std::vector<std::string>& inherited) {
+                              const std::vector<std::string>& inherited,
+                              const std::string& notify_socket,
+                              const WorkerSockets& sockets) {
+  const PlaceholderValues values{spec.name, instance, &spec.sockets};
   SpawnRequest request;
   request.argv.reserve(spec.command.size());
   for (const std::string& word : spec.command) {
-    request.argv.push_back(ExpandPlaceholders(word, spec.name, instance));
+    request.argv.push_back(ExpandPlaceholders(word, values));
   }
   request.env = inherited;
   for (const auto& [key, value] : spec.env) {
-    Set(request.env, key, ExpandPlaceholders(value, spec.name, instance));
+    Set(request.env, key, ExpandPlaceholders(value, values));
   }
   Set(request.env, "WORKERD_PROGRAM", spec.name);
   Set(request.env, "WORKERD_INSTANCE", std::to_string(instance));
+  if (!notify_socket.empty()) Set(request.env, "NOTIFY_SOCKET", notify_socket);
+  if (spec.watchdog.count() > 0) {
+    // sd_watchdog_enabled(3) reads microseconds; without WATCHDOG_PID it
+    // applies to whichever process reads it.
+    Set(request.env, "WATCHDOG_USEC",
+        std::to_string(spec.watchdog.count() * 1000));
+  }
+  request.listen_fds = sockets.fds;
+  request.listen_fd_names = sockets.names;
   request.directory = spec.directory;
   request.uid = spec.uid;
   request.gid = spec.gid;

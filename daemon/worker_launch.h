@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "daemon/config.h"
+#include "daemon/listeners.h"
 #include "daemon/spawner.h"
 
 namespace workerd {
@@ -16,8 +17,13 @@ namespace workerd {
 std::vector<std::string> InheritableEnvironment(const char* const* environ);
 
 // The inherited variables, then the program's `env` (which wins), then
-// WORKERD_PROGRAM and WORKERD_INSTANCE; placeholders expanded.
+// WORKERD_PROGRAM, WORKERD_INSTANCE, NOTIFY_SOCKET (when not empty) and
+// WATCHDOG_USEC (when the program has a watchdog); placeholders expanded,
+// `{fd:NAME}` included. The sockets go to fd 3.. (the spawner adds
+// LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES).
 SpawnRequest MakeSpawnRequest(const ProgramSpec& spec, int instance,
-                              const std::vector<std::string>& inherited);
+                              const std::vector<std::string>& inherited,
+                              const std::string& notify_socket = {},
+                              const WorkerSockets& sockets = {});
 
 }  // namespace workerd

@@ -71,6 +71,45 @@ ProgramSpec ParseProgram(const std::string& body) {
   return config.programs.empty() ? ProgramSpec{} : config.programs.front();
 }
 
+// The one error of a socket [socket.http] whose body is `body`; the body
+// starts on line 2, and `listen = "127.0.0.1:8080"` is added on the line
+// after it unless the body sets one.
+std::string SocketError(const std::string& body) {
+  std::string text = "[socket.http]\n" + body + "\n";
+  if (body.find("listen") == std::string::npos) {
+    text += "listen = \"127.0.0.1:8080\"\n";
+  }
+  return Error(text);
+}
+
+SocketSpec ParseSocket(const std::string& body) {
+  std::string text = "[socket.http]\n" + body + "\n";
+  if (body.find("listen") == std::string::npos) {
+    text += "listen = \"127.0.0.1:8080\"\n";
+  }
+  Config config = Parse(text);
+  EXPECT_EQ(config.sockets.size(), 1u);
+  return config.sockets.empty() ? SocketSpec{} : config.sockets.front();
+}
+
+// Two sockets on lines 1-4, then [program.web] on line 5: its body starts
+// on line 6.
+constexpr std::string_view kTwoSockets =
+    "[socket.http]\nlisten = \"127.0.0.1:8080\"\n"
+    "[socket.admin]\nlisten = \"unix:/run/admin.sock\"\n"
+    "[program.web]\n";
+
+// The errors of [program.web] with `body`, after kTwoSockets.
+std::vector<std::string> ProgramWithSocketsErrors(const std::string& body) {
+  return Errors(std::string(kTwoSockets) + body + "\n");
+}
+
+ProgramSpec ParseProgramWithSockets(const std::string& body) {
+  Config config = Parse(std::string(kTwoSockets) + body + "\n");
+  EXPECT_EQ(config.programs.size(), 1u);
+  return config.programs.empty() ? ProgramSpec{} : config.programs.front();
+}
+
 // A fresh directory, removed with everything in it at the end of the test.
 class TempDir {
  public:
@@ -99,6 +138,7 @@ TEST(ConfigTest, EmptyFileIsValidAndHasNoPrograms) {
   const Config config = Parse("");
   EXPECT_EQ(config.path, "workers.toml");
   EXPECT_TRUE(config.programs.empty());
+  EXPECT_TRUE(config.sockets.empty());
   const DaemonSpec defaults;
   EXPECT_EQ(config.daemon.control_socket, defaults.control_socket);
   EXPECT_EQ(config.daemon.control_mode, 0660u);
@@ -136,6 +176,10 @@ TEST(ConfigTest, ProgramDefaultsAreTheHeaderInitializers) {
   EXPECT_EQ(program.crash_limit.restarts, 5);
   EXPECT_EQ(program.crash_limit.within, seconds(60));
   EXPECT_TRUE(program.autostart);
+  EXPECT_TRUE(program.sockets.empty());
+  EXPECT_EQ(program.ready, Readiness::kExec);
+  EXPECT_EQ(program.ready_timeout, seconds(60));
+  EXPECT_EQ(program.watchdog, milliseconds(0));
 }
 
 TEST(ConfigTest, ReadsEveryDaemonKey) {
@@ -181,6 +225,11 @@ TEST(ConfigTest, ReadsEveryProgramKey) {
   const TempDir dir;
   const std::string root_dir = dir.path().string();
   const Config config = Parse(R"(
+[socket.http]
+listen = "127.0.0.1:8000"
+[socket.admin]
+listen = "unix:/run/admin.sock"
+
 [program.web]
 command = ["gunicorn", "--bind", "fd://3", "app:wsgi"]
 workers = 4
@@ -195,6 +244,10 @@ stop_timeout = "1m"
 backoff = { initial = "250ms", max = "1m" }
 crash_limit = { restarts = 3, within = "2m" }
 autostart = false
+sockets = ["admin", "http"]
+ready = "notify"
+ready_timeout = "90s"
+watchdog = "5s"
 )");
   ASSERT_EQ(config.programs.size(), 1u);
   const ProgramSpec& web = config.programs[0];
@@ -218,7 +271,11 @@ autostart = false
   EXPECT_EQ(web.crash_limit.restarts, 3);
   EXPECT_EQ(web.crash_limit.within, minutes(2));
   EXPECT_FALSE(web.autostart);
-  EXPECT_EQ(web.position.line, 2);
+  EXPECT_EQ(web.sockets, (std::vector<std::string>{"admin", "http"}));
+  EXPECT_EQ(web.ready, Readiness::kNotify);
+  EXPECT_EQ(web.ready_timeout, seconds(90));
+  EXPECT_EQ(web.watchdog, seconds(5));
+  EXPECT_EQ(web.position.line, 7);
   EXPECT_EQ(web.position.column, 1);
 }
 
@@ -540,8 +597,12 @@ TEST(ConfigErrorTest, UnknownKeysGetSuggestions) {
   EXPECT_EQ(
       ProgramError("Workers = 2"),
       R"(workers.toml:2:1: unknown key "Workers" in [program.web] (did you mean "workers"?))");
-  EXPECT_EQ(ProgramError("  listen = \"0.0.0.0:80\""),
-            R"(workers.toml:2:3: unknown key "listen" in [program.web])");
+  EXPECT_EQ(
+      ProgramError("  listen = \"0.0.0.0:80\""),
+      R"(workers.toml:2:3: unknown key "listen" in [program.web] (sockets are declared in [socket.NAME] with listen = "..." and passed to programs that list them in sockets = ["NAME"]))");
+  EXPECT_EQ(
+      ProgramError("socket = [\"http\"]"),
+      R"(workers.toml:2:1: unknown key "socket" in [program.web] (did you mean "sockets"?))");
   EXPECT_EQ(
       Error("[daemon]\nlog_levle = \"info\""),
       R"(workers.toml:2:1: unknown key "log_levle" in [daemon] (did you mean "log_level"?))");
@@ -587,8 +648,9 @@ TEST(ConfigErrorTest, UnknownSectionsGetSuggestions) {
   EXPECT_EQ(Error("[deamon]\nlog_level = \"info\""),
             "workers.toml:1:1: unknown section [deamon] (did you mean "
             "[daemon]?)");
-  EXPECT_EQ(Error("[socket.http]\nlisten = \"0.0.0.0:80\""),
-            "workers.toml:1:1: unknown section [socket.http]");
+  EXPECT_EQ(Error("[sockets.http]\nlisten = \"0.0.0.0:80\""),
+            "workers.toml:1:1: unknown section [sockets.http] (did you mean "
+            "[socket.http]?)");
   EXPECT_EQ(Error("[Program]"),
             "workers.toml:1:1: unknown section [Program] (did you mean "
             "[program]?)");
@@ -604,7 +666,7 @@ TEST(ConfigErrorTest, UnknownSectionsGetSuggestions) {
 TEST(ConfigErrorTest, SettingsOutsideAnySection) {
   EXPECT_EQ(
       Error("workers = 4\n[program.web]\ncommand = \"x\""),
-      R"(workers.toml:1:1: unknown key "workers" outside any section; settings go in [daemon] or [program.NAME])");
+      R"(workers.toml:1:1: unknown key "workers" outside any section; settings go in [daemon], [program.NAME] or [socket.NAME])");
 }
 
 TEST(ConfigErrorTest, SectionsOfTheWrongShape) {
@@ -784,7 +846,7 @@ TEST(ConfigErrorTest, Command) {
       R"(workers.toml:2:11: command: "|" is shell syntax, but the command is not run by a shell; quote it to pass it literally, or use command = ["sh", "-c", "..."])");
   EXPECT_EQ(
       ProgramError(R"(command = "app --port=80{instnace}")"),
-      R"(workers.toml:2:11: command: "{instnace}" is not a placeholder (did you mean "{instance}"?); only {instance} and {program} are replaced)");
+      R"(workers.toml:2:11: command: "{instnace}" is not a placeholder (did you mean "{instance}"?); only {instance}, {program} and {fd:NAME} are replaced)");
 }
 
 TEST(ConfigErrorTest, CommandArrayElementsEachReported) {
@@ -824,7 +886,7 @@ TEST(ConfigErrorTest, Env) {
             "worker and cannot be set here");
   EXPECT_EQ(
       ProgramError(R"(env = { ID = "{Instance}" })"),
-      R"(workers.toml:2:14: env.ID: "{Instance}" is not a placeholder (did you mean "{instance}"?); only {instance} and {program} are replaced)");
+      R"(workers.toml:2:14: env.ID: "{Instance}" is not a placeholder (did you mean "{instance}"?); only {instance}, {program} and {fd:NAME} are replaced)");
   EXPECT_EQ(
       ProgramError(R"(env = { "a b" = 5 })"),
       R"(workers.toml:2:17: env."a b" must be a string, not the integer 5; write "5")");
@@ -887,6 +949,468 @@ backoff = { initial = "0s", max = 3 }
           R"(workers.toml:12:35: backoff.max must be a duration like "10s", "250ms" or "2m", not the integer 3)",
           "workers.toml:14:1: unknown section [programs.x] (did you "
           "mean [program.x]?)"}));
+}
+
+// ---------------------------------------------------------------------------
+// Sockets: [socket.NAME], and the program keys that use them.
+
+TEST(ConfigSocketTest, DefaultsAreTheHeaderInitializers) {
+  const SocketSpec socket = ParseSocket("");
+  SocketSpec expected;
+  expected.name = "http";
+  expected.listen = {ListenAddress::Family::kInet, "127.0.0.1", 8080, ""};
+  expected.position = {1, 1};
+  EXPECT_EQ(socket, expected);
+  // Spelled out, so that a changed initializer is a visible decision.
+  EXPECT_EQ(socket.backlog, 1024);
+  EXPECT_EQ(socket.balance, Balance::kShared);
+  EXPECT_EQ(socket.mode, 0666u);
+  EXPECT_EQ(socket.owner_uid, std::nullopt);
+  EXPECT_EQ(socket.group_gid, std::nullopt);
+}
+
+TEST(ConfigSocketTest, ReadsEveryTcpSocketKey) {
+  const SocketSpec socket = ParseSocket(
+      "listen = \"[::]:8443\"\nbacklog = 4096\nbalance = \"reuseport\"");
+  EXPECT_EQ(socket.listen,
+            (ListenAddress{ListenAddress::Family::kInet6, "::", 8443, ""}));
+  EXPECT_EQ(socket.backlog, 4096);
+  EXPECT_EQ(socket.balance, Balance::kReuseport);
+}
+
+TEST(ConfigSocketTest, ReadsEveryUnixSocketKey) {
+  const passwd* nobody = getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  const SocketSpec socket = ParseSocket(R"(listen = "unix:/run/app.sock"
+backlog = 1
+balance = "shared"
+mode = "0660"
+owner = "nobody"
+group = "daemon")");
+  EXPECT_EQ(socket.listen.ToString(), "unix:/run/app.sock");
+  EXPECT_EQ(socket.backlog, 1);
+  EXPECT_EQ(socket.balance, Balance::kShared);
+  EXPECT_EQ(socket.mode, 0660u);
+  EXPECT_EQ(socket.owner_uid, nobody->pw_uid);
+  // The owner's primary group is not implied: the group stays unset
+  // unless `group` is given.
+  EXPECT_EQ(socket.group_gid, getgrnam("daemon")->gr_gid);
+  EXPECT_EQ(
+      ParseSocket("listen = \"unix:/a.sock\"\nowner = \"root\"").group_gid,
+      std::nullopt);
+}
+
+TEST(ConfigSocketTest, ListenForms) {
+  EXPECT_EQ(ParseSocket("listen = \"*:80\"").listen.ToString(), "0.0.0.0:80");
+  EXPECT_EQ(ParseSocket("listen = \"localhost:80\"").listen.ToString(),
+            "127.0.0.1:80");
+  EXPECT_EQ(ParseSocket("listen = \"[::1]:80\"").listen.ToString(), "[::1]:80");
+}
+
+TEST(ConfigSocketTest, BacklogLimitsAreInclusive) {
+  EXPECT_EQ(ParseSocket("backlog = 1").backlog, 1);
+  EXPECT_EQ(ParseSocket("backlog = 65535").backlog, 65535);
+}
+
+TEST(ConfigSocketTest, ReadsEveryBalanceAndReadiness) {
+  EXPECT_EQ(ParseSocket("balance = \"shared\"").balance, Balance::kShared);
+  EXPECT_EQ(ParseSocket("balance = \"reuseport\"").balance,
+            Balance::kReuseport);
+  EXPECT_EQ(BalanceName(Balance::kShared), "shared");
+  EXPECT_EQ(BalanceName(Balance::kReuseport), "reuseport");
+  EXPECT_EQ(ParseProgram("ready = \"exec\"").ready, Readiness::kExec);
+  EXPECT_EQ(ParseProgram("ready = \"notify\"").ready, Readiness::kNotify);
+  EXPECT_EQ(ReadinessName(Readiness::kExec), "exec");
+  EXPECT_EQ(ReadinessName(Readiness::kNotify), "notify");
+}
+
+TEST(ConfigSocketTest, SocketsKeepTheOrderOfTheFile) {
+  const Config config = Parse(R"(socket.mid = { listen = "unix:/run/m.sock" }
+[socket.zeta]
+listen = "127.0.0.1:8003"
+[program.web]
+command = "x"
+[socket.alpha]
+listen = "127.0.0.1:8001"
+)");
+  ASSERT_EQ(config.sockets.size(), 3u);
+  EXPECT_EQ(config.sockets[0].name, "mid");
+  EXPECT_EQ(config.sockets[1].name, "zeta");
+  EXPECT_EQ(config.sockets[2].name, "alpha");
+  EXPECT_EQ(config.sockets[2].position, (SourcePosition{6, 1}));
+  EXPECT_EQ(config.FindSocket("alpha"), &config.sockets[2]);
+  EXPECT_EQ(config.FindSocket("mid"), &config.sockets[0]);
+  EXPECT_EQ(config.FindSocket("web"), nullptr);
+}
+
+TEST(ConfigSocketTest, SocketNamesFollowTheRulesOfProgramNames) {
+  const Config config = Parse(R"(
+[socket."api.v2"]
+listen = "127.0.0.1:8001"
+[socket.Http_2-b]
+listen = "127.0.0.1:8002"
+)");
+  ASSERT_EQ(config.sockets.size(), 2u);
+  EXPECT_EQ(config.sockets[0].name, "api.v2");
+  EXPECT_EQ(config.sockets[1].name, "Http_2-b");
+  // A program and a socket may have the same name.
+  EXPECT_EQ(Parse("[socket.web]\nlisten = \"*:80\"\n[program.web]\n"
+                  "command = \"x\"\nsockets = [\"web\"]")
+                .programs.at(0)
+                .sockets,
+            (std::vector<std::string>{"web"}));
+}
+
+TEST(ConfigSocketTest, RelativeUnixPathsResolveAgainstTheFilesDirectory) {
+  const TempDir dir;
+  const std::string file = (dir.path() / "workers.toml").string();
+  const Config config = Parse(R"(
+[socket.a]
+listen = "unix:run/a.sock"
+[socket.b]
+listen = "unix:./run/../b.sock"
+[socket.c]
+listen = "unix:/abs//c.sock"
+)",
+                              file);
+  ASSERT_EQ(config.sockets.size(), 3u);
+  EXPECT_EQ(config.sockets[0].listen.path,
+            (dir.path() / "run/a.sock").string());
+  EXPECT_EQ(config.sockets[1].listen.path, (dir.path() / "b.sock").string());
+  EXPECT_EQ(config.sockets[2].listen.path, "/abs//c.sock");
+  EXPECT_EQ(
+      Parse("[socket.a]\nlisten = \"unix:a.sock\"").sockets.at(0).listen.path,
+      (fs::current_path() / "a.sock").string());
+}
+
+TEST(ConfigSocketTest, ProgramsListSocketsInTheirFdOrder) {
+  const ProgramSpec web = ParseProgramWithSockets(
+      "command = \"x\"\nsockets = [\"admin\", \"http\"]");
+  EXPECT_EQ(web.sockets, (std::vector<std::string>{"admin", "http"}));
+  EXPECT_TRUE(
+      ParseProgramWithSockets("command = \"x\"\nsockets = []").sockets.empty());
+  // One socket may go to several programs.
+  const Config config = Parse(std::string(kTwoSockets) +
+                              "command = \"x\"\nsockets = [\"http\"]\n"
+                              "[program.api]\ncommand = \"y\"\n"
+                              "sockets = [\"http\"]\n");
+  ASSERT_EQ(config.programs.size(), 2u);
+  EXPECT_EQ(config.programs[1].sockets, (std::vector<std::string>{"http"}));
+}
+
+TEST(ConfigSocketTest, FdPlaceholdersStayUnexpanded) {
+  const ProgramSpec web = ParseProgramWithSockets(
+      R"(command = "uvicorn app:app --fd {fd:http} --admin-fd={fd:admin}")"
+      "\nenv = { ADMIN_FD = \"{fd:admin}\" }"
+      "\nsockets = [\"http\", \"admin\"]");
+  EXPECT_EQ(web.command,
+            (std::vector<std::string>{"uvicorn", "app:app", "--fd", "{fd:http}",
+                                      "--admin-fd={fd:admin}"}));
+  EXPECT_EQ(web.env, (std::vector<std::pair<std::string, std::string>>{
+                         {"ADMIN_FD", "{fd:admin}"}}));
+}
+
+TEST(ConfigSocketTest, ReadinessAndWatchdog) {
+  const ProgramSpec notify = ParseProgram(
+      "ready = \"notify\"\nready_timeout = \"250ms\"\nwatchdog = \"30s\"");
+  EXPECT_EQ(notify.ready, Readiness::kNotify);
+  EXPECT_EQ(notify.ready_timeout, milliseconds(250));
+  EXPECT_EQ(notify.watchdog, seconds(30));
+  // The timeout may come first; the default applies when it is left out.
+  EXPECT_EQ(
+      ParseProgram("ready_timeout = \"2m\"\nready = \"notify\"").ready_timeout,
+      minutes(2));
+  EXPECT_EQ(ParseProgram("ready = \"notify\"").ready_timeout, seconds(60));
+  // A watchdog needs no notify readiness: an exec worker may ping too.
+  EXPECT_EQ(ParseProgram("watchdog = \"1s\"").watchdog, seconds(1));
+}
+
+TEST(ConfigSocketErrorTest, Listen) {
+  EXPECT_EQ(
+      Error("[socket.http]\nbacklog = 5\n"),
+      R"(workers.toml:1:1: [socket.http] has no listen address; add one like listen = "127.0.0.1:8080" or listen = "unix:/run/app.sock")");
+  EXPECT_EQ(SocketError("listen = 8080"),
+            "workers.toml:2:10: listen must be a string, not the integer 8080");
+  EXPECT_EQ(
+      SocketError("listen = \"8080\""),
+      R"(workers.toml:2:10: listen: "8080" has no host: write "127.0.0.1:8080" for this machine only, or "*:8080" for every address)");
+  EXPECT_EQ(
+      SocketError("listen = \"example.com:80\""),
+      R"(workers.toml:2:10: listen: "example.com:80": host names are not resolved; use a numeric address such as "127.0.0.1:80" (or "localhost:80"), or "*:80" for every address)");
+  EXPECT_EQ(
+      SocketError("listen = \"\""),
+      R"(workers.toml:2:10: listen: an empty string is not an address: write "HOST:PORT" such as "127.0.0.1:8080", "[::]:8080" or "unix:/run/app.sock")");
+  EXPECT_EQ(SocketError(R"(listen = "unix:/a\u0000")"),
+            "workers.toml:2:10: listen must not contain a NUL character");
+}
+
+TEST(ConfigSocketErrorTest, RelativeUnixPathsMustFitOnceResolved) {
+  const TempDir dir;
+  const std::string file = (dir.path() / "workers.toml").string();
+  // Fits as written, not once the file's directory is put in front.
+  const std::string name(100, 'x');
+  EXPECT_EQ(Errors("[socket.a]\nlisten = \"unix:" + name + "\"", file),
+            (std::vector<std::string>{
+                file + ":2:10: listen: \"unix:" + name.substr(0, 75) +
+                "...\" (" + (dir.path() / name).string() +
+                ") is longer than the 107 bytes a Unix socket path may "
+                "have"}));
+}
+
+TEST(ConfigSocketErrorTest, BacklogAndBalance) {
+  EXPECT_EQ(SocketError("backlog = 0"),
+            "workers.toml:2:11: backlog must be an integer from 1 to 65535, "
+            "not 0");
+  EXPECT_EQ(SocketError("backlog = 65536"),
+            "workers.toml:2:11: backlog must be an integer from 1 to 65535, "
+            "not 65536");
+  EXPECT_EQ(
+      SocketError("backlog = \"128\""),
+      R"(workers.toml:2:11: backlog must be an integer from 1 to 65535, not the string "128")");
+  EXPECT_EQ(
+      SocketError("balance = \"reuse-port\""),
+      R"(workers.toml:2:11: balance must be one of "shared", "reuseport", not "reuse-port" (did you mean "reuseport"?))");
+  EXPECT_EQ(
+      SocketError("balance = true"),
+      R"(workers.toml:2:11: balance must be one of "shared", "reuseport", not true)");
+  EXPECT_EQ(
+      SocketError("listen = \"unix:/run/app.sock\"\nbalance = \"reuseport\""),
+      R"(workers.toml:3:11: balance = "reuseport" needs a TCP socket: SO_REUSEPORT balancing works only for TCP, and this socket listens on unix:/run/app.sock)");
+}
+
+TEST(ConfigSocketErrorTest, UnixOnlyKeysOnATcpSocket) {
+  EXPECT_EQ(
+      Errors("[socket.http]\nlisten = \"127.0.0.1:8080\"\nmode = \"0600\"\n"
+             "owner = \"root\"\ngroup = \"root\"\n"),
+      (std::vector<std::string>{
+          R"(workers.toml:3:8: mode applies only to Unix sockets ("unix:PATH"); this socket listens on 127.0.0.1:8080)",
+          R"(workers.toml:4:9: owner applies only to Unix sockets ("unix:PATH"); this socket listens on 127.0.0.1:8080)",
+          R"(workers.toml:5:9: group applies only to Unix sockets ("unix:PATH"); this socket listens on 127.0.0.1:8080)"}));
+  // With a bad listen address the kind is unknown: only that is reported.
+  EXPECT_EQ(
+      SocketError("listen = \"8080\"\nmode = \"0600\""),
+      R"(workers.toml:2:10: listen: "8080" has no host: write "127.0.0.1:8080" for this machine only, or "*:8080" for every address)");
+}
+
+TEST(ConfigSocketErrorTest, ModeOwnerAndGroup) {
+  const std::string unix_listen = "listen = \"unix:/run/app.sock\"\n";
+  EXPECT_EQ(
+      SocketError(unix_listen + "mode = \"0668\""),
+      R"(workers.toml:3:8: mode must be an octal mode in a string, like "0660", from "0000" to "0777", not "0668")");
+  EXPECT_EQ(
+      SocketError(unix_listen + "mode = 438"),
+      R"(workers.toml:3:8: mode must be an octal mode in a string, like "0660", from "0000" to "0777", not the integer 438)");
+  EXPECT_EQ(
+      SocketError(unix_listen + "owner = \"no-such-user-workerd\""),
+      R"(workers.toml:3:9: owner: there is no user "no-such-user-workerd" on this system)");
+  EXPECT_EQ(
+      SocketError(unix_listen + "group = \"no-such-group-workerd\""),
+      R"(workers.toml:3:9: group: there is no group "no-such-group-workerd" on this system)");
+  EXPECT_EQ(SocketError(unix_listen + "owner = 0"),
+            "workers.toml:3:9: owner must be a string, not the integer 0");
+}
+
+TEST(ConfigSocketErrorTest, UnknownKeys) {
+  EXPECT_EQ(
+      SocketError("backlgo = 5"),
+      R"(workers.toml:2:1: unknown key "backlgo" in [socket.http] (did you mean "backlog"?))");
+  EXPECT_EQ(SocketError("address = \"*:80\""),
+            R"(workers.toml:2:1: unknown key "address" in [socket.http])");
+  EXPECT_EQ(
+      Errors("[socket.api.v2]\nlisten = \"*:80\""),
+      (std::vector<std::string>{
+          R"(workers.toml:1:1: [socket.api] has no listen address; add one like listen = "127.0.0.1:8080" or listen = "unix:/run/app.sock")",
+          R"(workers.toml:1:13: unknown key "v2" in [socket.api] (to name a socket "api.v2", write [socket."api.v2"]))"}));
+  EXPECT_EQ(
+      Error("[socket]\nlisten = \"*:80\""),
+      R"(workers.toml:2:1: unknown key "listen" in [socket]; each socket is a table like [socket.http])");
+  EXPECT_EQ(Error("socket = 5"),
+            "workers.toml:1:10: socket must be a table like [socket.http], "
+            "not the integer 5");
+}
+
+TEST(ConfigSocketErrorTest, SocketNames) {
+  EXPECT_EQ(Error("[socket.\"a:b\"]\nlisten = \"*:80\""),
+            "workers.toml:1:1: socket name \"a:b\" may only contain "
+            "letters, digits, \"_\", \".\" and \"-\"");
+  EXPECT_EQ(Error("[socket.\"\"]\nlisten = \"*:80\""),
+            "workers.toml:1:1: a socket name must not be empty");
+  EXPECT_EQ(Error("[socket.-http]\nlisten = \"*:80\""),
+            "workers.toml:1:1: socket name \"-http\" must start with a "
+            "letter, a digit or \"_\"");
+  const std::string long_name(kMaxProgramNameLength + 1, 's');
+  EXPECT_EQ(Error("[socket." + long_name + "]\nlisten = \"*:80\""),
+            "workers.toml:1:1: socket name \"" + long_name +
+                "\" is longer than 64 characters");
+}
+
+TEST(ConfigSocketErrorTest, TwoSocketsCannotHaveTheSameAddress) {
+  EXPECT_EQ(
+      Errors(R"([socket.http]
+listen = "127.0.0.1:8080"
+[socket.api]
+listen = "localhost:8080"
+[socket.other]
+listen = "127.0.0.1:8081"
+[socket.again]
+listen = "127.0.0.1:8080"
+)"),
+      (std::vector<std::string>{
+          "workers.toml:4:10: [socket.api] listens on 127.0.0.1:8080 like "
+          "[socket.http] at line 1; two sockets cannot have the same address "
+          "(to pass one socket to several programs, list it in the sockets "
+          "of each)",
+          "workers.toml:8:10: [socket.again] listens on 127.0.0.1:8080 like "
+          "[socket.http] at line 1; two sockets cannot have the same address "
+          "(to pass one socket to several programs, list it in the sockets "
+          "of each)"}));
+  EXPECT_EQ(Error("[socket.a]\nlisten = \"[::]:80\"\n"
+                  "[socket.b]\nlisten = \"[0::0]:80\"\n"),
+            "workers.toml:4:10: [socket.b] listens on [::]:80 like "
+            "[socket.a] at line 1; two sockets cannot have the same address "
+            "(to pass one socket to several programs, list it in the sockets "
+            "of each)");
+  const TempDir dir;
+  const std::string file = (dir.path() / "workers.toml").string();
+  EXPECT_EQ(Errors("[socket.a]\nlisten = \"unix:app.sock\"\n"
+                   "[socket.b]\nlisten = \"unix:" +
+                       (dir.path() / "." / "app.sock").string() + "\"\n",
+                   file),
+            (std::vector<std::string>{
+                file + ":4:10: [socket.b] listens on unix:" +
+                (dir.path() / "." / "app.sock").string() +
+                " like [socket.a] at line 1; two sockets cannot have the "
+                "same address (to pass one socket to several programs, list "
+                "it in the sockets of each)"}));
+  // The same port on different hosts or families is fine.
+  EXPECT_EQ(Parse("[socket.a]\nlisten = \"127.0.0.1:80\"\n"
+                  "[socket.b]\nlisten = \"[::1]:80\"\n"
+                  "[socket.c]\nlisten = \"127.0.0.2:80\"\n")
+                .sockets.size(),
+            3u);
+}
+
+TEST(ConfigSocketErrorTest, TooManySockets) {
+  std::string text;
+  for (int i = 0; i <= kMaxSockets; ++i) {
+    text += "[socket.s" + std::to_string(i) +
+            "]\nlisten = \"127.0.0.1:" + std::to_string(1000 + i) + "\"\n";
+  }
+  EXPECT_EQ(Error(text),
+            "workers.toml:513:1: too many sockets: at most 256 are allowed");
+  text.resize(text.rfind("[socket."));
+  EXPECT_EQ(Parse(text).sockets.size(), static_cast<size_t>(kMaxSockets));
+}
+
+TEST(ConfigSocketErrorTest, ProgramSockets) {
+  EXPECT_EQ(
+      ProgramWithSocketsErrors("command = \"x\"\nsockets = \"http\""),
+      (std::vector<std::string>{
+          R"(workers.toml:7:11: sockets must be an array of socket names like ["http"], not the string "http"; write ["http"])"}));
+  EXPECT_EQ(
+      ProgramWithSocketsErrors("command = \"x\"\nsockets = 3"),
+      (std::vector<std::string>{
+          R"(workers.toml:7:11: sockets must be an array of socket names like ["http"], not the integer 3)"}));
+  EXPECT_EQ(
+      ProgramWithSocketsErrors(
+          "command = \"x\"\nsockets = [\"http\", 3, \"htp\", \"metrics\", "
+          "\"http\"]"),
+      (std::vector<std::string>{
+          "workers.toml:7:20: sockets[1] must be a string, not the integer 3",
+          R"(workers.toml:7:23: sockets: there is no socket "htp" (did you mean "http"?))",
+          R"(workers.toml:7:30: sockets: there is no socket "metrics"; declare it with [socket.metrics])",
+          R"(workers.toml:7:41: sockets: "http" is listed twice; a worker gets each socket once)"}));
+  // Without any [socket.NAME] at all.
+  EXPECT_EQ(
+      ProgramError("sockets = [\"a b\"]"),
+      R"(workers.toml:2:12: sockets: there is no socket "a b"; declare it with [socket."a b"])");
+  // A socket with errors of its own still has its name.
+  EXPECT_EQ(
+      Errors("[socket.http]\nlisten = \"http\"\n[program.web]\n"
+             "command = \"x\"\nsockets = [\"http\"]\n"),
+      (std::vector<std::string>{
+          R"(workers.toml:2:10: listen: "http" has no port: write "HOST:PORT" such as "127.0.0.1:8080", "[::]:8080" or "unix:/run/app.sock")"}));
+}
+
+TEST(ConfigSocketErrorTest, UnknownFdPlaceholders) {
+  const std::string sockets = "\nsockets = [\"http\", \"admin\"]";
+  EXPECT_EQ(
+      ProgramWithSocketsErrors(R"(command = "uvicorn app:app --fd {fd:htp}")" +
+                               sockets),
+      (std::vector<std::string>{
+          R"(workers.toml:6:11: command: "{fd:htp}" is not one of the program's sockets (did you mean "{fd:http}"?))"}));
+  EXPECT_EQ(
+      ProgramWithSocketsErrors(R"(command = ["app", "--fd={fd:metrics}"])" +
+                               sockets),
+      (std::vector<std::string>{
+          R"(workers.toml:6:11: command: "{fd:metrics}" is not one of the program's sockets; they are "http", "admin")"}));
+  EXPECT_EQ(
+      ProgramWithSocketsErrors(
+          "command = \"app\"\nenv = { FD = \"{fd:admin}\" }\n"
+          "sockets = [\"http\"]"),
+      (std::vector<std::string>{
+          R"(workers.toml:7:14: env.FD: "{fd:admin}" is not one of the program's sockets; add "admin" to its sockets to pass it to the workers)"}));
+  EXPECT_EQ(
+      ProgramError(R"(command = "app --fd {fd:http}")"),
+      R"(workers.toml:2:11: command: "{fd:http}" names a socket, but the program has none; declare [socket.http] and list it in sockets = ["http"])");
+  EXPECT_EQ(
+      ProgramWithSocketsErrors(R"(command = "app --fd {fd:http}")"),
+      (std::vector<std::string>{
+          R"(workers.toml:6:11: command: "{fd:http}" is not one of the program's sockets; add "http" to its sockets to pass it to the workers)"}));
+  EXPECT_EQ(
+      ProgramWithSocketsErrors(R"(command = "app --fd {fd:}")" + sockets),
+      (std::vector<std::string>{
+          R"(workers.toml:6:11: command: "{fd:}" has no socket name; write "{fd:NAME}" with NAME one of the program's sockets)"}));
+  // A name reported as unknown in `sockets` is not reported again.
+  EXPECT_EQ(
+      ProgramWithSocketsErrors(
+          "command = \"app --fd {fd:htp}\"\nsockets = [\"htp\"]"),
+      (std::vector<std::string>{
+          R"(workers.toml:7:12: sockets: there is no socket "htp" (did you mean "http"?))"}));
+}
+
+TEST(ConfigSocketErrorTest, MisspelledFdPlaceholders) {
+  EXPECT_EQ(
+      ProgramError(R"(command = "app --fd {fd}")"),
+      R"(workers.toml:2:11: command: "{fd}" is not a placeholder (did you mean "{fd:NAME}"?); only {instance}, {program} and {fd:NAME} are replaced)");
+  EXPECT_EQ(
+      ProgramError(R"(env = { FD = "{FD:http}" })"),
+      R"(workers.toml:2:14: env.FD: "{FD:http}" is not a placeholder (did you mean "{fd:http}"?); only {instance}, {program} and {fd:NAME} are replaced)");
+}
+
+TEST(ConfigSocketErrorTest, Readiness) {
+  EXPECT_EQ(
+      ProgramError("ready = \"notfy\""),
+      R"(workers.toml:2:9: ready must be one of "exec", "notify", not "notfy" (did you mean "notify"?))");
+  EXPECT_EQ(
+      ProgramError("ready_timeout = \"30s\""),
+      R"(workers.toml:2:17: ready_timeout applies only to ready = "notify"; with ready = "exec" a worker is ready after start_period)");
+  EXPECT_EQ(
+      ProgramError("ready = \"exec\"\nready_timeout = \"30s\""),
+      R"(workers.toml:3:17: ready_timeout applies only to ready = "notify"; with ready = "exec" a worker is ready after start_period)");
+  // A bad `ready` is reported alone.
+  EXPECT_EQ(
+      ProgramError("ready = true\nready_timeout = \"30s\""),
+      R"(workers.toml:2:9: ready must be one of "exec", "notify", not true)");
+  EXPECT_EQ(ProgramError("ready = \"notify\"\nready_timeout = \"0s\""),
+            "workers.toml:3:17: ready_timeout must be longer than 0s");
+  EXPECT_EQ(
+      ProgramError("ready = \"notify\"\nready_timeout = 30"),
+      R"(workers.toml:3:17: ready_timeout must be a duration like "10s", "250ms" or "2m", not the integer 30)");
+}
+
+TEST(ConfigSocketErrorTest, Watchdog) {
+  EXPECT_EQ(ProgramError("watchdog = \"0s\""),
+            "workers.toml:2:12: watchdog must be longer than 0s");
+  EXPECT_EQ(
+      ProgramError("watchdog = \"10\""),
+      R"(workers.toml:2:12: watchdog: "10" has no unit; write it like "10s", "250ms" or "2m")");
+  EXPECT_EQ(
+      ProgramError("watchdog = true"),
+      R"(workers.toml:2:12: watchdog must be a duration like "10s", "250ms" or "2m", not true)");
+  EXPECT_EQ(ProgramError(R"(env = { WATCHDOG_USEC = "1" })"),
+            "workers.toml:2:9: env.WATCHDOG_USEC is set by workerd for each "
+            "worker and cannot be set here");
 }
 
 // ---------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace workerd {
 namespace {
 
@@ -36,6 +39,46 @@ TEST(ExpandPlaceholdersTest, DoesNotRescanReplacements) {
   EXPECT_EQ(ExpandPlaceholders("{progr{instance}am}", "web", 5), "{progr5am}");
 }
 
+TEST(ExpandPlaceholdersTest, ReplacesFdWithTheSocketsFdNumber) {
+  const std::vector<std::string> sockets = {"http", "admin", "api.v2"};
+  const PlaceholderValues values{"web", 2, &sockets};
+  EXPECT_EQ(ExpandPlaceholders("fd://{fd:http}", values), "fd://3");
+  EXPECT_EQ(ExpandPlaceholders("--fd={fd:admin}", values), "--fd=4");
+  EXPECT_EQ(ExpandPlaceholders("{fd:api.v2}", values), "5");
+  EXPECT_EQ(ExpandPlaceholders("{fd:http},{fd:admin},{fd:http}", values),
+            "3,4,3");
+  EXPECT_EQ(ExpandPlaceholders("{program}-{instance}:{fd:admin}", values),
+            "web-2:4");
+}
+
+TEST(ExpandPlaceholdersTest, LeavesUnknownFdPlaceholdersAlone) {
+  const std::vector<std::string> sockets = {"http"};
+  const PlaceholderValues values{"web", 0, &sockets};
+  EXPECT_EQ(ExpandPlaceholders("{fd:htp}", values), "{fd:htp}");
+  EXPECT_EQ(ExpandPlaceholders("{fd:}", values), "{fd:}");
+  EXPECT_EQ(ExpandPlaceholders("{fd:http", values), "{fd:http");
+  EXPECT_EQ(ExpandPlaceholders("{FD:http}", values), "{FD:http}");
+  EXPECT_EQ(ExpandPlaceholders("{fd: http}", values), "{fd: http}");
+  EXPECT_EQ(ExpandPlaceholders("{fd}", values), "{fd}");
+  // Without sockets, as the three-argument form has.
+  EXPECT_EQ(ExpandPlaceholders("{fd:http}", PlaceholderValues{"web", 0}),
+            "{fd:http}");
+  EXPECT_EQ(ExpandPlaceholders("{fd:http}-{instance}", "web", 1),
+            "{fd:http}-1");
+}
+
+TEST(ExpandPlaceholdersTest, FdPlaceholdersAreNotRescannedEither) {
+  const std::vector<std::string> sockets = {"http"};
+  const PlaceholderValues values{"web", 0, &sockets};
+  // "{fd:" does not start a placeholder here: a "{" comes before the "}".
+  EXPECT_EQ(ExpandPlaceholders("{fd:{program}}", values), "{fd:web}");
+  EXPECT_EQ(ExpandPlaceholders("{{fd:http}}", values), "{3}");
+  const std::vector<std::string> odd = {"{instance}"};
+  EXPECT_EQ(
+      ExpandPlaceholders("{fd:{instance}}", PlaceholderValues{"web", 7, &odd}),
+      "{fd:7}");
+}
+
 TEST(FindMisspelledPlaceholderTest, FindsNearMisses) {
   auto found = FindMisspelledPlaceholder("--port=80{instnace}");
   ASSERT_TRUE(found.has_value());
@@ -67,6 +110,61 @@ TEST(FindMisspelledPlaceholderTest, IgnoresOtherBraces) {
   EXPECT_EQ(FindMisspelledPlaceholder("{0}"), std::nullopt);
   EXPECT_EQ(FindMisspelledPlaceholder("{instnace"), std::nullopt);
   EXPECT_EQ(FindMisspelledPlaceholder("{"), std::nullopt);
+}
+
+TEST(FindMisspelledPlaceholderTest, FindsFdWithoutAName) {
+  auto found = FindMisspelledPlaceholder("--fd={fd}");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->written, "{fd}");
+  EXPECT_EQ(found->meant, "{fd:NAME}");
+
+  found = FindMisspelledPlaceholder("{FD}");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->meant, "{fd:NAME}");
+}
+
+TEST(FindMisspelledPlaceholderTest, FindsFdInAnotherCase) {
+  auto found = FindMisspelledPlaceholder("fd://{FD:http}");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->written, "{FD:http}");
+  EXPECT_EQ(found->meant, "{fd:http}");
+
+  found = FindMisspelledPlaceholder("{Fd:admin}");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->written, "{Fd:admin}");
+  EXPECT_EQ(found->meant, "{fd:admin}");
+}
+
+TEST(FindMisspelledPlaceholderTest, NeverFlagsAWellFormedFdPlaceholder) {
+  EXPECT_EQ(FindMisspelledPlaceholder("{fd:http}"), std::nullopt);
+  EXPECT_EQ(FindMisspelledPlaceholder("{fd:no-such-socket}"), std::nullopt);
+  EXPECT_EQ(FindMisspelledPlaceholder("{fd:}"), std::nullopt);
+  EXPECT_EQ(FindMisspelledPlaceholder("{fd:http"), std::nullopt);
+  EXPECT_EQ(FindMisspelledPlaceholder("{[d:http}"), std::nullopt);
+  EXPECT_EQ(FindMisspelledPlaceholder("{fds}"), std::nullopt);
+}
+
+TEST(FindUnknownFdPlaceholderTest, FindsTheFirstNameNotInSockets) {
+  const std::vector<std::string> sockets = {"http", "admin"};
+  EXPECT_EQ(FindUnknownFdPlaceholder("{fd:htp}", sockets), "htp");
+  EXPECT_EQ(FindUnknownFdPlaceholder("{fd:http} {fd:adm} {fd:x}", sockets),
+            "adm");
+  EXPECT_EQ(FindUnknownFdPlaceholder("{fd:}", sockets), "");
+  EXPECT_EQ(FindUnknownFdPlaceholder("{fd: http}", sockets), " http");
+  EXPECT_EQ(FindUnknownFdPlaceholder("{fd:http}", {}), "http");
+}
+
+TEST(FindUnknownFdPlaceholderTest, IgnoresKnownNamesAndOtherText) {
+  const std::vector<std::string> sockets = {"http", "admin"};
+  EXPECT_EQ(FindUnknownFdPlaceholder("", sockets), std::nullopt);
+  EXPECT_EQ(FindUnknownFdPlaceholder("{fd:http}:{fd:admin}", sockets),
+            std::nullopt);
+  EXPECT_EQ(FindUnknownFdPlaceholder("{instance} {program}", {}), std::nullopt);
+  // Not placeholders: no closing brace, or another brace inside.
+  EXPECT_EQ(FindUnknownFdPlaceholder("{fd:http", sockets), std::nullopt);
+  EXPECT_EQ(FindUnknownFdPlaceholder("{fd:{instance}}", sockets), std::nullopt);
+  // Another case is FindMisspelledPlaceholder's to report.
+  EXPECT_EQ(FindUnknownFdPlaceholder("{FD:x}", sockets), std::nullopt);
 }
 
 }  // namespace

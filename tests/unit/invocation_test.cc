@@ -57,6 +57,16 @@ TEST(BuildRequestTest, NoWaitOnlyWhereItMeansSomething) {
             "--no-wait applies only to start, stop, restart and scale");
 }
 
+TEST(BuildRequestTest, RestartAllRestartsAtOnce) {
+  Invocation invocation = Make("restart", {"web"});
+  EXPECT_FALSE(Built(invocation).args.contains("at_once"));
+  invocation.at_once = true;
+  EXPECT_EQ(Built(invocation).args["at_once"], true);
+  Invocation stop = Make("stop", {"web"});
+  stop.at_once = true;
+  EXPECT_EQ(Usage(stop), "--all applies only to restart");
+}
+
 TEST(BuildRequestTest, BadTargetsAreUsageErrors) {
   EXPECT_EQ(Usage(Make("start", {"web", "web:x"})),
             "invalid target \"web:x\": the instance after ':' must be a "

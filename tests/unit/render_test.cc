@@ -81,6 +81,51 @@ TEST(RenderStatusTest, AddsAMessageColumnWhenAWorkerHasOne) {
       "api     (no workers)\n");
 }
 
+TEST(RenderStatusTest, ShowsBothWorkersOfASlotDuringAHandover) {
+  Json old_worker = Worker("web", 0, "ready", 4100, 60000, 0, nullptr);
+  old_worker["handover"] = "old";
+  Json new_worker = Worker("web", 0, "starting", 4123, 1000, 0, nullptr,
+                           "started pid 4123; waiting for READY=1");
+  new_worker["handover"] = "new";
+  new_worker["notify_status"] = "loading model";
+  Json result = {{"programs",
+                  {{{"name", "web"},
+                    {"workers", 1},
+                    {"instances", {old_worker, new_worker}}}}}};
+  EXPECT_EQ(RenderStatus(result),
+            "NAME         PID   STATE     UPTIME  RESTARTS  LAST EXIT  MESSAGE\n"
+            "web:0 (old)  4100  ready     1m00s   0         -\n"
+            "web:0 (new)  4123  starting  1s      0         -          "
+            "started pid 4123; waiting for READY=1; status: loading model\n");
+}
+
+TEST(RenderProgressTest, OneLinePerStep) {
+  auto progress = [](const char* step, Json old_pid, Json new_pid) {
+    return Json{{"progress",
+                 {{"program", "web"}, {"instance", 2}, {"step", step},
+                  {"old_pid", old_pid}, {"new_pid", new_pid}, {"done", 2},
+                  {"total", 4}}}};
+  };
+  EXPECT_EQ(RenderProgress(progress("starting", 41, 52)),
+            "[2/4] web:2: starting pid 52 to replace pid 41\n");
+  EXPECT_EQ(RenderProgress(progress("starting", nullptr, 52)),
+            "[2/4] web:2: starting pid 52 to replace pid -\n");
+  EXPECT_EQ(RenderProgress(progress("ready", 41, 52)),
+            "[2/4] web:2: pid 52 is ready; stopping pid 41\n");
+  EXPECT_EQ(RenderProgress(progress("replaced", 41, 52)),
+            "[2/4] web:2: replaced: pid 52 serves\n");
+  EXPECT_EQ(RenderProgress(Json::object()), "");
+}
+
+TEST(RenderRestartTest, SaysHowManyWereReplaced) {
+  Json result = {
+      {"workers", {Worker("web", 0, "ready", 52, 1000, 0, nullptr)}},
+      {"programs",
+       {{{"name", "web"}, {"ok", true}, {"replaced", 1}, {"total", 1}}}}};
+  EXPECT_EQ(RenderRestart(result),
+            "web:0  ready  pid 52\nweb: 1 of 1 workers replaced\n");
+}
+
 TEST(RenderStatusTest, NoPrograms) {
   EXPECT_EQ(RenderStatus({{"programs", Json::array()}}),
             "no programs configured\n");

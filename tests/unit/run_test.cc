@@ -82,16 +82,37 @@ TEST(RunTest, JsonPrintsTheResult) {
   EXPECT_EQ(outcome.err, "");
 }
 
-TEST(RunTest, InterimResponsesAreNotShown) {
-  FakeControlServer server([](const std::string&) {
+TEST(RunTest, RolloutProgressIsShownAsItComes) {
+  const Json step = {{"program", "web"}, {"instance", 0}, {"step", "ready"},
+                     {"old_pid", 4100}, {"new_pid", 4123}, {"done", 0},
+                     {"total", 1}};
+  FakeControlServer server([&](const std::string&) {
     return FakeControlServer::Reply{
+        // A shape this workerctl does not know is skipped.
         proto::EncodeResponse(Response::Interim(Json(1), {{"progress", 1}})) +
+        proto::EncodeResponse(Response::Interim(Json(1), {{"progress", step}})) +
         proto::EncodeResponse(Response::Success(
             Json(1), {{"workers", {OneWorker("ready", 4123)}}}))};
   });
   const Outcome outcome = RunAt(server.path(), Make("restart", {"web"}));
   EXPECT_EQ(outcome.status, proto::kCtlOk);
-  EXPECT_EQ(outcome.out, "web:0  ready  pid 4123\n");
+  EXPECT_EQ(outcome.out,
+            "[0/1] web:0: pid 4123 is ready; stopping pid 4100\n"
+            "web:0  ready  pid 4123\n");
+}
+
+TEST(RunTest, RolloutProgressIsLeftOutOfJson) {
+  FakeControlServer server([](const std::string&) {
+    return FakeControlServer::Reply{
+        proto::EncodeResponse(Response::Interim(
+            Json(1), {{"progress", {{"program", "web"}, {"step", "ready"}}}})) +
+        proto::EncodeResponse(Response::Success(Json(1), {{"workers", Json::array()}}))};
+  });
+  Invocation invocation = Make("restart", {"web"});
+  invocation.json = true;
+  const Outcome outcome = RunAt(server.path(), invocation);
+  EXPECT_EQ(outcome.status, proto::kCtlOk);
+  EXPECT_EQ(Json::parse(outcome.out), (Json{{"workers", Json::array()}}));
 }
 
 TEST(RunTest, DaemonErrorsGoToStderr) {

@@ -7,46 +7,18 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <set>
+
+#include "tests/unit/run_loop_until.h"
+#include "tests/unit/test_worker_spawner.h"
 
 namespace workerd {
 namespace {
 
 using std::chrono::milliseconds;
-
-class FakeSpawner : public Spawner {
- public:
-  SpawnResult Spawn(const SpawnRequest& request) override {
-    requests.push_back(request);
-    if (fail_with) return *fail_with;
-    SpawnRequest real = request;
-    real.argv = worker_argv;
-    // The test worker writes its pidfile once its signal handlers are in
-    // place: the proof a test waits for before it signals the worker.
-    real.argv.push_back("--pidfile");
-    real.argv.push_back(UpFile(requests.size() - 1));
-    SpawnResult result = real_.Spawn(real);
-    if (auto* process = std::get_if<SpawnedProcess>(&result)) {
-      pids.insert(process->pid);
-    }
-    return result;
-  }
-
-  std::string UpFile(std::size_t spawn) const {
-    return dir + "/up-" + std::to_string(spawn);
-  }
-
-  std::string dir;
-  std::vector<SpawnRequest> requests;
-  std::optional<SpawnError> fail_with;
-  std::vector<std::string> worker_argv = {TEST_WORKER_PATH};
-  std::set<pid_t> pids;
-
- private:
-  ProcessSpawner real_;
-};
 
 class WorkerTest : public ::testing::Test {
  protected:
@@ -79,7 +51,7 @@ class WorkerTest : public ::testing::Test {
     return RunUntil([&] { return std::filesystem::exists(up); });
   }
 
-  Worker& MakeWorker() {
+  Worker& MakeWorker(WorkerRole role = WorkerRole::kServing) {
     WorkerContext context;
     context.loop = &loop_;
     context.spawner = &spawner_;
@@ -87,18 +59,12 @@ class WorkerTest : public ::testing::Test {
     context.on_change = [this](const Worker& worker) {
       states_.push_back(worker.state());
     };
-    worker_ = std::make_unique<Worker>(context, &spec_, 1);
+    worker_ = std::make_unique<Worker>(context, &spec_, 1, role);
     return *worker_;
   }
 
-  // Runs the loop until `done` holds; false after 5 s.
   bool RunUntil(const std::function<bool()>& done) {
-    auto deadline = Clock::now() + std::chrono::seconds(5);
-    while (!done()) {
-      if (Clock::now() > deadline) return false;
-      loop_.RunOnce(milliseconds(20));
-    }
-    return true;
+    return RunLoopUntil(loop_, done);
   }
 
   bool RunUntilState(WorkerState state) {
@@ -106,7 +72,7 @@ class WorkerTest : public ::testing::Test {
   }
 
   EventLoop loop_;
-  FakeSpawner spawner_;
+  TestWorkerSpawner spawner_;
   std::vector<std::string> env_ = {"PATH=/usr/bin:/bin"};
   ProgramSpec spec_;
   std::unique_ptr<Worker> worker_;
@@ -252,6 +218,121 @@ TEST_F(WorkerTest, RestartNeverLeavesItExited) {
   EXPECT_EQ(worker.message(),
             "pid " + std::to_string(*spawner_.pids.begin()) +
                 " exited successfully; not restarted (restart = \"never\")");
+}
+
+NotifyMessage Ready() {
+  NotifyMessage message;
+  message.ready = true;
+  return message;
+}
+
+NotifyMessage WatchdogPing() {
+  NotifyMessage message;
+  message.watchdog = true;
+  return message;
+}
+
+TEST_F(WorkerTest, NotifyReadinessWaitsForReadyEvenPastStartPeriod) {
+  spec_.ready = Readiness::kNotify;
+  spec_.start_period = milliseconds(10);
+  Worker& worker = MakeWorker();
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kStarting);
+  EXPECT_EQ(worker.message(), "started pid " + std::to_string(worker.pid()) +
+                                  "; waiting for READY=1");
+  // Well past start_period, still starting: only READY=1 counts.
+  auto until = Clock::now() + milliseconds(100);
+  RunUntil([&] { return Clock::now() > until; });
+  EXPECT_EQ(worker.state(), WorkerState::kStarting);
+
+  NotifyMessage status;
+  status.status = "loading model";
+  worker.OnNotify(status);
+  EXPECT_EQ(worker.notify_status(), "loading model");
+  EXPECT_EQ(worker.state(), WorkerState::kStarting);
+
+  worker.OnNotify(Ready());
+  EXPECT_EQ(worker.state(), WorkerState::kReady);
+  EXPECT_EQ(worker.message(),
+            "pid " + std::to_string(worker.pid()) + " sent READY=1");
+}
+
+TEST_F(WorkerTest, ExecReadinessIgnoresReady) {
+  spec_.start_period = std::chrono::seconds(10);
+  Worker& worker = MakeWorker();
+  worker.Start();
+  worker.OnNotify(Ready());
+  EXPECT_EQ(worker.state(), WorkerState::kStarting);
+}
+
+TEST_F(WorkerTest, NoReadyWithinReadyTimeoutIsAFailedStart) {
+  spec_.ready = Readiness::kNotify;
+  spec_.ready_timeout = milliseconds(100);
+  spec_.backoff = {std::chrono::seconds(30), std::chrono::seconds(30)};
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_TRUE(RunUntilWorkerUp());
+  pid_t pid = worker.pid();
+  ASSERT_TRUE(RunUntilState(WorkerState::kBackoff));
+  EXPECT_EQ(worker.message(),
+            "pid " + std::to_string(pid) +
+                " killed by SIGKILL because it sent no READY=1 within 100ms; "
+                "failed to start (it never sent READY=1); retrying in 30s");
+  EXPECT_EQ(worker.restarts(), 1);
+}
+
+TEST_F(WorkerTest, SilentWorkerIsKilledByItsWatchdog) {
+  spec_.start_period = milliseconds(0);
+  spec_.watchdog = milliseconds(300);
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_EQ(worker.state(), WorkerState::kReady);
+  ASSERT_EQ(spawner_.requests.size(), 1u);
+  const auto& env = spawner_.requests[0].env;
+  EXPECT_NE(std::find(env.begin(), env.end(), "WATCHDOG_USEC=300000"),
+            env.end());
+  pid_t first = worker.pid();
+  // Pinged for three times the watchdog period, it stays.
+  auto until = Clock::now() + milliseconds(900);
+  RunUntil([&] {
+    worker.OnNotify(WatchdogPing());
+    return Clock::now() > until;
+  });
+  EXPECT_EQ(worker.pid(), first);
+  // Then silent: killed and replaced.
+  ASSERT_TRUE(RunUntil([&] { return worker.pid() != first; }));
+  EXPECT_EQ(worker.restarts(), 1);
+  EXPECT_EQ(worker.last_exit()->Describe(),
+            "killed by SIGKILL because it sent no WATCHDOG=1 for 300ms");
+}
+
+TEST_F(WorkerTest, WatchdogTriggerKillsAtOnce) {
+  spec_.start_period = milliseconds(0);
+  spec_.watchdog = std::chrono::seconds(60);
+  Worker& worker = MakeWorker();
+  worker.Start();
+  pid_t first = worker.pid();
+  NotifyMessage trigger;
+  trigger.watchdog_trigger = true;
+  worker.OnNotify(trigger);
+  ASSERT_TRUE(RunUntil([&] { return worker.pid() != first; }));
+  EXPECT_EQ(worker.last_exit()->Describe(),
+            "killed by SIGKILL because it sent WATCHDOG=trigger");
+}
+
+TEST_F(WorkerTest, CandidateThatFailsIsNotRestarted) {
+  spawner_.worker_argv = {TEST_WORKER_PATH, "--exit-after", "1",
+                          "--exit-code", "4"};
+  spec_.start_period = std::chrono::seconds(10);
+  Worker& worker = MakeWorker(WorkerRole::kCandidate);
+  EXPECT_EQ(worker.label(), "web[1] new");
+  worker.Start();
+  ASSERT_TRUE(RunUntilState(WorkerState::kExited));
+  EXPECT_EQ(worker.message(),
+            "pid " + std::to_string(*spawner_.pids.begin()) +
+                " exited with status 4 before it was ready");
+  EXPECT_EQ(spawner_.requests.size(), 1u);
+  EXPECT_EQ(worker.restarts(), 0);
 }
 
 }  // namespace

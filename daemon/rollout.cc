@@ -1,0 +1,152 @@
+#include "daemon/rollout.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "daemon/worker.h"
+
+namespace workerd {
+
+const char* RolloutStepName(RolloutProgress::Step step) {
+  switch (step) {
+    case RolloutProgress::Step::kStarting:
+      return "starting";
+    case RolloutProgress::Step::kReady:
+      return "ready";
+    case RolloutProgress::Step::kReplaced:
+      return "replaced";
+  }
+  return "unknown";
+}
+
+Rollout::Rollout(std::string program, std::vector<int> instances,
+                 RolloutSlots& slots, RolloutObserver observer)
+    : program_(std::move(program)),
+      instances_(std::move(instances)),
+      slots_(slots),
+      observer_(std::move(observer)) {}
+
+int Rollout::current_instance() const {
+  if (phase_ == Phase::kFinished || index_ >= instances_.size()) return -1;
+  return instances_[index_];
+}
+
+bool Rollout::Advance() {
+  while (phase_ != Phase::kFinished) {
+    if (index_ == instances_.size()) {
+      Finish(true, "");
+      break;
+    }
+    const int instance = instances_[index_];
+    Worker* old = slots_.SlotWorker(instance);
+    if (old == nullptr) {
+      // Scaled away while waiting: nothing left to replace.
+      if (slots_.Candidate(instance) != nullptr) {
+        slots_.DiscardCandidate(instance);
+      }
+      phase_ = Phase::kNextSlot;
+      ++index_;
+      continue;
+    }
+    switch (phase_) {
+      case Phase::kNextSlot:
+        old_pid_ = old->pid();
+        if (old->state() == WorkerState::kReady) {
+          Worker* candidate = slots_.StartCandidate(instance);
+          phase_ = Phase::kCandidateStarting;
+          Report(RolloutProgress::Step::kStarting, old_pid_, candidate->pid());
+        } else {
+          // Nothing serving to hand over from: restart it where it is.
+          old->Restart();
+          phase_ = Phase::kRestartingInPlace;
+          Report(RolloutProgress::Step::kStarting, old_pid_, old->pid());
+        }
+        continue;
+      case Phase::kRestartingInPlace:
+        if (!old->Settled()) return false;
+        if (old->state() != WorkerState::kReady) {
+          Finish(false, fmt::format("{}:{} did not become ready: {}",
+                                    program_, instance, old->message()));
+          break;
+        }
+        SlotDone();
+        continue;
+      case Phase::kCandidateStarting: {
+        Worker* candidate = slots_.Candidate(instance);
+        if (candidate->state() == WorkerState::kReady) {
+          Report(RolloutProgress::Step::kReady, old->pid(), candidate->pid());
+          old->Stop();
+          phase_ = Phase::kOldStopping;
+          continue;
+        }
+        if (!candidate->Settled()) return false;
+        std::string why = candidate->message();
+        slots_.DiscardCandidate(instance);
+        Finish(false,
+               fmt::format("the new worker for {}:{} failed: {}; the old "
+                           "worker (pid {}) keeps serving",
+                           program_, instance, why, old->pid()));
+        break;
+      }
+      case Phase::kOldStopping:
+        if (old->HasProcess() || old->state() == WorkerState::kStopping) {
+          return false;
+        }
+        slots_.PromoteCandidate(instance);
+        SlotDone();
+        continue;
+      case Phase::kFinished:
+        break;
+    }
+  }
+  return true;
+}
+
+void Rollout::SlotDone() {
+  ++done_;
+  Worker* now_serving = slots_.SlotWorker(instances_[index_]);
+  Report(RolloutProgress::Step::kReplaced, old_pid_,
+         now_serving ? now_serving->pid() : 0);
+  ++index_;
+  phase_ = Phase::kNextSlot;
+}
+
+void Rollout::Cancel(const std::string& reason) {
+  if (phase_ == Phase::kFinished) return;
+  const int instance = current_instance();
+  if (phase_ == Phase::kCandidateStarting && instance >= 0 &&
+      slots_.Candidate(instance) != nullptr) {
+    slots_.DiscardCandidate(instance);
+  }
+  Finish(false, reason);
+}
+
+void Rollout::Report(RolloutProgress::Step step, pid_t old_pid,
+                     pid_t new_pid) {
+  RolloutProgress progress;
+  progress.program = program_;
+  progress.instance = instances_[index_];
+  progress.step = step;
+  progress.old_pid = old_pid;
+  progress.new_pid = new_pid;
+  progress.done = done_;
+  progress.total = total();
+  if (observer_.on_progress) observer_.on_progress(progress);
+}
+
+void Rollout::Finish(bool ok, std::string message) {
+  phase_ = Phase::kFinished;
+  if (ok) {
+    spdlog::info("{}: rolling restart done ({} of {} workers replaced)",
+                 program_, done_, total());
+  } else {
+    spdlog::error("{}: rolling restart stopped after {} of {} workers: {}",
+                  program_, done_, total(), message);
+  }
+  RolloutResult result{program_, ok, done_, total(), std::move(message)};
+  if (observer_.on_finished) observer_.on_finished(result);
+}
+
+}  // namespace workerd
