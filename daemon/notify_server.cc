@@ -183,20 +183,23 @@ bool NotifyServer::ReceiveOne() {
   }
   std::optional<ucred> sender = TakeControlData(message);
 
-  if (message.msg_flags & MSG_TRUNC) {
+  // A worker sending bad messages in a loop must not flood the log: each
+  // sender is warned about once.
+  const pid_t pid = sender ? sender->pid : 0;
+  if ((message.msg_flags & MSG_TRUNC) && FirstWarningAbout(pid)) {
     spdlog::warn(
         "ignored a notify message of {} bytes from {}: notify "
         "messages are limited to {} bytes",
         length, DescribeSender(sender), kMaxDatagram);
-    return true;
   }
-  if (message.msg_flags & MSG_CTRUNC) {
+  if ((message.msg_flags & MSG_CTRUNC) && !(message.msg_flags & MSG_TRUNC) &&
+      FirstWarningAbout(pid)) {
     spdlog::warn(
         "ignored a notify message from {}: it carried more control "
         "data than a notify message can",
         DescribeSender(sender));
-    return true;
   }
+  if (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return true;
   if (!sender || sender->pid <= 0) {
     // Only a process in another pid namespace can be nobody here.
     spdlog::debug("ignored a notify message from a process of unknown pid");
@@ -209,13 +212,17 @@ bool NotifyServer::ReceiveOne() {
 
 void NotifyServer::Dispatch(pid_t sender, std::string_view datagram) {
   if (handler_(sender, ParseNotifyMessage(datagram))) return;
-  if (strangers_logged_.size() >= kMaxStrangersLogged) {
-    strangers_logged_.clear();
-  }
-  if (strangers_logged_.insert(sender).second) {
+  if (FirstWarningAbout(sender)) {
     spdlog::warn("ignored a notify message from pid {}, which is not a worker",
                  sender);
   }
+}
+
+bool NotifyServer::FirstWarningAbout(pid_t sender) {
+  if (strangers_logged_.size() >= kMaxStrangersLogged) {
+    strangers_logged_.clear();
+  }
+  return strangers_logged_.insert(sender).second;
 }
 
 pid_t ProcessGroupOf(pid_t pid) {

@@ -52,6 +52,10 @@ class NotifyServer {
   std::string address_;
   Handler handler_;
   EventSource source_;
+  // Whether `sender` (0: unknown) has not been warned about yet; it has
+  // been from now on.
+  bool FirstWarningAbout(pid_t sender);
+
   std::set<pid_t> strangers_logged_;  // bounded; see notify_server.cc
 };
 
