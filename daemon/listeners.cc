@@ -23,21 +23,7 @@ namespace {
 
 using Family = ListenAddress::Family;
 
-// "127.0.0.1:8080", "[::1]:8080", "unix:/run/app.sock" (the same text as
-// ListenAddress::ToString, kept here so that messages do not depend on it).
-std::string Describe(const ListenAddress& address) {
-  switch (address.family) {
-    case Family::kInet:
-      return fmt::format("{}:{}", address.host, address.port);
-    case Family::kInet6:
-      return fmt::format("[{}]:{}", address.host, address.port);
-    case Family::kUnix:
-      return "unix:" + address.path;
-  }
-  return "";
-}
-
-// The same text for an address the kernel reports.
+// An address the kernel reports, written as ListenAddress::ToString does.
 std::string Describe(const sockaddr_storage& address, socklen_t length) {
   char host[INET6_ADDRSTRLEN] = "";
   switch (address.ss_family) {
@@ -246,7 +232,7 @@ std::variant<Listeners, std::string> Listeners::Open(
       return fmt::format(
           "{}balance = \"reuseport\" needs a TCP address, not "
           "{}",
-          Prefix(spec), Describe(spec.listen));
+          Prefix(spec), spec.listen.ToString());
     }
     if (auto found = passed.find(spec.name); found != passed.end()) {
       UniqueFd fd = std::move(found->second);
@@ -275,7 +261,7 @@ std::variant<Listeners, std::string> Listeners::Open(
             "on {}, which is not a {} address like {}",
             Prefix(spec), spec.name,
             Describe(socket.address, socket.address_length),
-            is_unix ? "Unix" : "TCP", Describe(spec.listen));
+            is_unix ? "Unix" : "TCP", spec.listen.ToString());
       }
       socket.listener = std::move(fd);
       socket.adopted = true;
@@ -306,7 +292,7 @@ std::variant<Listeners, std::string> Listeners::Open(
     } else {
       if (!Resolve(spec.listen, socket.address, socket.address_length)) {
         return fmt::format("{}cannot listen on {}: not a numeric address",
-                           Prefix(spec), Describe(spec.listen));
+                           Prefix(spec), spec.listen.ToString());
       }
       if (!reuseport) {
         auto bound = ListenTcp(spec, socket.address, socket.address_length,
@@ -422,7 +408,7 @@ std::string Listeners::BoundAddress(const std::string& name) const {
     std::string bound = DescribeBound(fd);
     if (!bound.empty()) return bound;
   }
-  return Describe(socket->spec.listen);
+  return socket->spec.listen.ToString();
 }
 
 }  // namespace workerd

@@ -61,6 +61,9 @@ std::optional<std::string> Supervisor::Begin() {
   int workers = 0;
   for (auto& program : programs_) {
     if (!program->spec().autostart) {
+      // Its reuseport listeners would get connections nobody accepts; a
+      // start binds them again.
+      listeners_.ReleaseSlots(program->name(), 0);
       spdlog::info("{}: not started (autostart = false)", program->name());
       continue;
     }

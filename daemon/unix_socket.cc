@@ -50,10 +50,13 @@ std::variant<UnixListener, std::string> ListenUnix(
   sockaddr_un address;
   std::string temporary = fmt::format("{}.{}.tmp", path, ::getpid());
   sockaddr_un temporary_address;
+  // Bound under a temporary name and renamed, the path needs room for
+  // the suffix too.
   if (!FillAddress(path, address) ||
-      !FillAddress(temporary, temporary_address)) {
+      (!options.in_place && !FillAddress(temporary, temporary_address))) {
     return fmt::format("socket path {} is too long ({} bytes at most)", path,
-                       sizeof(address.sun_path) - 16);
+                       options.in_place ? sizeof(address.sun_path) - 1
+                                        : sizeof(address.sun_path) - 16);
   }
 
   std::error_code error;

@@ -408,7 +408,9 @@ TEST_F(NotifyServerTest, OversizedDatagramIsDroppedWithAWarning) {
                        std::to_string(too_large.size()) + from),
             1)
       << log_.Text();
-  EXPECT_EQ(log_.Count("warning: ignored a notify message of 4097" + from), 1)
+  // Warned about once per sender: a worker looping on bad messages does
+  // not flood the log.
+  EXPECT_EQ(log_.Count("warning: ignored a notify message of 4097" + from), 0)
       << log_.Text();
 }
 
