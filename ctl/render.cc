@@ -292,6 +292,15 @@ std::string RenderProgress(const Json& result) {
 }
 
 std::string RenderRestart(const Json& result) {
+  // Without waiting, the answer only names the programs now rolling.
+  if (Field(result, "workers") == nullptr) {
+    std::string out;
+    for (const Json& program : ArrayField(result, "programs")) {
+      out += OneLine(OrDash(StringField(program, "name"))) +
+             ": rolling restart started\n";
+    }
+    return out.empty() ? "nothing to restart\n" : out;
+  }
   std::string out = RenderWorkers(result);
   for (const Json& program : ArrayField(result, "programs")) {
     const auto total = IntField(program, "total");

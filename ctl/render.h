@@ -37,7 +37,8 @@ std::string RenderWorkers(const proto::Json& result);
 std::string RenderProgress(const proto::Json& result);
 
 // The final result of a rolling restart: the workers as RenderWorkers
-// shows them, then "web: 4 of 4 workers replaced" per program.
+// shows them, then "web: 4 of 4 workers replaced" per program; without
+// `workers` (restart --no-wait), "web: rolling restart started".
 std::string RenderRestart(const proto::Json& result);
 
 // The result of scale: "web  4 -> 8" per program.

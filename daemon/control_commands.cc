@@ -25,6 +25,26 @@ std::string TargetName(const Worker& worker) {
   return fmt::format("{}:{}", worker.spec().name, worker.instance());
 }
 
+// "web:2 is fatal: gave up after 5 restarts within 60s; ..."
+std::string FailureSentence(const Worker& worker) {
+  return fmt::format("{} is {}: {}", TargetName(worker),
+                     WorkerStateName(worker.state()), worker.message());
+}
+
+// `no program named "wbe" (did you mean "web"?)`
+proto::Error UnknownProgramError(const Supervisor& supervisor,
+                                 const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& program : supervisor.programs()) {
+    names.push_back(program->name());
+  }
+  std::string message = fmt::format("no program named \"{}\"", name);
+  if (auto guess = Suggest(name, names)) {
+    message += fmt::format(" (did you mean \"{}\"?)", *guess);
+  }
+  return {error_code::kUnknownTarget, message};
+}
+
 Json ExitJson(const std::optional<ExitStatus>& exit) {
   if (!exit) return nullptr;
   Json json = {{"code", nullptr}, {"signal", nullptr}, {"text", exit->Describe()}};
@@ -64,7 +84,8 @@ Json WorkerJson(const Worker& worker, TimePoint now,
 std::variant<bool, proto::Error> BoolArgument(const Json& args,
                                               const char* name,
                                               bool absent) {
-  if (!args.contains(name)) return absent;
+  // Null counts as absent (PROTOCOL.md).
+  if (!args.contains(name) || args[name].is_null()) return absent;
   if (!args[name].is_boolean()) {
     return proto::Error{error_code::kInvalidArgument,
                         fmt::format("\"{}\" must be true or false", name)};
@@ -185,10 +206,6 @@ std::variant<std::vector<ResolvedTarget>, proto::Error> ResolveTargets(
     return proto::Error{error_code::kInvalidArgument,
                         "\"targets\" must be a list of strings"};
   }
-  std::vector<std::string> names;
-  for (const auto& program : supervisor.programs()) {
-    names.push_back(program->name());
-  }
   for (const Json& item : targets) {
     if (!item.is_string()) {
       return proto::Error{error_code::kInvalidArgument,
@@ -201,12 +218,7 @@ std::variant<std::vector<ResolvedTarget>, proto::Error> ResolveTargets(
     auto& target = std::get<proto::Target>(parsed);
     Program* program = supervisor.FindProgram(target.program);
     if (program == nullptr) {
-      std::string message =
-          fmt::format("no program named \"{}\"", target.program);
-      if (auto guess = Suggest(target.program, names)) {
-        message += fmt::format(" (did you mean \"{}\"?)", *guess);
-      }
-      return proto::Error{error_code::kUnknownTarget, message};
+      return UnknownProgramError(supervisor, target.program);
     }
     if (target.instance && *target.instance >= program->wanted()) {
       return proto::Error{
@@ -253,8 +265,10 @@ void ControlCommands::Start(const proto::Request& request, Reply& reply) {
 }
 
 void ControlCommands::Stop(const proto::Request& request, Reply& reply) {
+  // Stopping a whole program cancels its rollout; one slot stopped under a
+  // rollout would be started again by it, so that is refused.
   ActOnTargets(request, reply, &Program::Stop, &Worker::Stop,
-               /*must_be_ready=*/false);
+               /*must_be_ready=*/false, /*instances_busy_while_rolling=*/true);
 }
 
 namespace {
@@ -376,11 +390,20 @@ void ControlCommands::Restart(const proto::Request& request, Reply& reply) {
 void ControlCommands::ActOnTargets(const proto::Request& request, Reply& reply,
                                    void (Program::*program_action)(),
                                    void (Worker::*worker_action)(),
-                                   bool must_be_ready) {
+                                   bool must_be_ready,
+                                   bool instances_busy_while_rolling) {
   auto resolved = ResolveTargets(supervisor_, request.args);
   if (auto* error = std::get_if<proto::Error>(&resolved)) {
     reply(proto::Response::Failure(request.id, *error));
     return;
+  }
+  for (const ResolvedTarget& target :
+       std::get<std::vector<ResolvedTarget>>(resolved)) {
+    if (!instances_busy_while_rolling || !target.instance) continue;
+    if (auto busy = BusyError(*target.program)) {
+      reply(proto::Response::Failure(request.id, *busy));
+      return;
+    }
   }
   auto wait = WaitArgument(request.args);
   if (auto* error = std::get_if<proto::Error>(&wait)) {
@@ -413,13 +436,10 @@ void ControlCommands::AnswerWhenSettled(const proto::Request& request,
     for (const WorkerRef& ref : refs) {
       const Worker* worker = Find(ref);
       if (worker == nullptr) continue;
+      // A stop fails when the worker runs again (started meanwhile).
       bool failed = must_be_ready ? worker->state() != WorkerState::kReady
-                                  : worker->state() == WorkerState::kFatal;
-      if (failed) {
-        failures.push_back(fmt::format("{} is {}: {}", TargetName(*worker),
-                                       WorkerStateName(worker->state()),
-                                       worker->message()));
-      }
+                                  : worker->HasProcess();
+      if (failed) failures.push_back(FailureSentence(*worker));
     }
     Json result = {{"workers", WorkersJson(refs)}};
     if (failures.empty()) {
@@ -469,19 +489,11 @@ void ControlCommands::Scale(const proto::Request& request, Reply& reply) {
     return;
   }
   std::vector<std::pair<Program*, int>> changes;
-  std::vector<std::string> names;
-  for (const auto& program : supervisor_.programs()) {
-    names.push_back(program->name());
-  }
   for (const auto& [name, count] : wanted.items()) {
     Program* program = supervisor_.FindProgram(name);
     if (program == nullptr) {
-      std::string message = fmt::format("no program named \"{}\"", name);
-      if (auto guess = Suggest(name, names)) {
-        message += fmt::format(" (did you mean \"{}\"?)", *guess);
-      }
-      reply(proto::Response::Failure(
-          request.id, {error_code::kUnknownTarget, message}));
+      reply(proto::Response::Failure(request.id,
+                                     UnknownProgramError(supervisor_, name)));
       return;
     }
     if (!count.is_number_integer() || count.get<int64_t>() < 0 ||
@@ -494,14 +506,13 @@ void ControlCommands::Scale(const proto::Request& request, Reply& reply) {
   }
 
   Json programs = Json::array();
-  std::vector<WorkerRef> refs;
+  // Per program, the instances added: only those must end ready.
+  std::vector<std::pair<Program*, int>> added_from;
   for (auto [program, count] : changes) {
     programs.push_back(
         {{"name", program->name()}, {"from", program->wanted()}, {"to", count}});
+    added_from.emplace_back(program, program->wanted());
     program->Scale(count);
-    for (const auto& worker : program->workers()) {
-      refs.push_back({program->name(), worker->instance()});
-    }
   }
   if (!std::get<bool>(wait)) {
     reply(proto::Response::Success(request.id, {{"programs", programs}}));
@@ -518,15 +529,15 @@ void ControlCommands::Scale(const proto::Request& request, Reply& reply) {
         }
         return true;
       },
-      [this, id = request.id, reply, changes, programs] {
+      [id = request.id, reply, added_from, programs] {
         std::vector<std::string> failures;
-        for (auto [program, count] : changes) {
-          for (const auto& worker : program->workers()) {
-            if (worker->state() == WorkerState::kFatal ||
-                worker->state() == WorkerState::kExited) {
-              failures.push_back(fmt::format("{} is {}: {}", TargetName(*worker),
-                                             WorkerStateName(worker->state()),
-                                             worker->message()));
+        for (auto [program, from] : added_from) {
+          // A stopped program's new slots stay stopped, as its others are.
+          if (!program->active()) continue;
+          for (int i = from; i < program->wanted(); ++i) {
+            const Worker& worker = *program->workers()[i];
+            if (worker.state() != WorkerState::kReady) {
+              failures.push_back(FailureSentence(worker));
             }
           }
         }
@@ -541,12 +552,7 @@ void ControlCommands::Scale(const proto::Request& request, Reply& reply) {
 }
 
 void ControlCommands::Shutdown(const proto::Request& request, Reply& reply) {
-  int running = 0;
-  for (const auto& program : supervisor_.programs()) {
-    program->ForEachWorker([&](const Worker& worker) {
-      if (worker.HasProcess()) ++running;
-    });
-  }
+  const int running = supervisor_.RunningWorkers();
   supervisor_.Shutdown([id = request.id, reply, running] {
     reply(proto::Response::Success(id, {{"stopped", running}}));
   });

@@ -28,9 +28,12 @@ class ControlCommands : public RequestHandler {
   void Shutdown(const proto::Request& request, Reply& reply);
 
   // start, stop and restart: act on each target, then answer.
+  // With `instances_busy_while_rolling`, a target naming one instance of
+  // a program in a rolling restart is refused with `busy`.
   void ActOnTargets(const proto::Request& request, Reply& reply,
                     void (Program::*program_action)(),
-                    void (Worker::*worker_action)(), bool must_be_ready);
+                    void (Worker::*worker_action)(), bool must_be_ready,
+                    bool instances_busy_while_rolling = false);
   // Answers with the workers once they have settled (or at once without
   // `wait`); with `must_be_ready`, fails unless each of them is ready.
   void AnswerWhenSettled(const proto::Request& request, Reply reply,

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <string>
 
 #include "proto/json_lines.h"
@@ -130,12 +131,22 @@ class ControlServer::Connection
       return;
     }
     std::weak_ptr<Connection> weak = shared_from_this();
-    server_.handler_.Handle(std::get<proto::Request>(decoded),
-                            [weak](proto::Response response) {
-                              if (auto self = weak.lock()) {
-                                self->Send(response);
-                              }
-                            });
+    const proto::Request& request = std::get<proto::Request>(decoded);
+    try {
+      server_.handler_.Handle(request, [weak](proto::Response response) {
+        if (auto self = weak.lock()) self->Send(response);
+      });
+    } catch (const std::exception& error) {
+      // The request failed, not the daemon; the connection is answered so
+      // that it does not wait (and stay busy) forever.
+      spdlog::error("control request \"{}\" failed: {}", request.command,
+                    error.what());
+      if (busy_) {
+        Send(proto::Response::Failure(
+            request.id, {proto::error_code::kFailed,
+                         std::string("internal error: ") + error.what()}));
+      }
+    }
   }
 
   void RefuseAndClose(const char* code, const char* message) {

@@ -4,17 +4,37 @@
 #include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 
 namespace workerd {
+namespace {
+
+// JOURNAL_STREAM ("DEV:INODE") names the journal stream systemd connected
+// to our stderr. It is inherited, so it only counts when stderr is still
+// that stream (systemd.exec(5)): redirected elsewhere, stderr it is.
+bool StderrIsTheJournal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr) return false;
+  unsigned long long device = 0;
+  unsigned long long inode = 0;
+  if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+  struct stat status;
+  if (::fstat(2, &status) != 0) return false;
+  return status.st_dev == device && status.st_ino == inode;
+}
+
+}  // namespace
 
 void SetUpLogging() {
   std::shared_ptr<spdlog::logger> logger;
-  // JOURNAL_STREAM says our stderr already goes to the journal; logging
-  // natively keeps each message's priority. Elsewhere the journal sink
-  // would drop messages silently, so stderr it is.
-  if (std::getenv("JOURNAL_STREAM") != nullptr) {
+  // When our stderr goes to the journal, logging natively keeps each
+  // message's priority. Elsewhere the journal sink would drop messages
+  // silently, so stderr it is.
+  if (StderrIsTheJournal()) {
     logger = std::make_shared<spdlog::logger>(
         "workerd", std::make_shared<spdlog::sinks::systemd_sink_mt>("workerd"));
     logger->set_pattern("%v");

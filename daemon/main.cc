@@ -61,8 +61,11 @@ int Run(const std::string& config_path, bool check_only) {
   }
   Config& config = *load.config;
   if (check_only) {
-    std::printf("%s: valid (%zu programs, %d workers)\n", config_path.c_str(),
-                config.programs.size(), CountWorkers(config));
+    const int workers = CountWorkers(config);
+    std::printf("%s: valid (%zu program%s, %d worker%s)\n",
+                config_path.c_str(), config.programs.size(),
+                config.programs.size() == 1 ? "" : "s", workers,
+                workers == 1 ? "" : "s");
     return proto::kDaemonOk;
   }
   SetLogLevel(config.daemon.log_level);

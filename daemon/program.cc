@@ -66,7 +66,7 @@ void Program::Stop() {
     rollout_.reset();
   }
   for (auto& worker : workers_) worker->Stop();
-  for (auto& [instance, candidate] : candidates_) candidate->Stop();
+  while (!candidates_.empty()) DiscardCandidate(candidates_.begin()->first);
   for (auto& worker : departing_) worker->Stop();
 }
 
@@ -154,8 +154,7 @@ Worker* Program::StartCandidate(int instance) {
 }
 
 Worker* Program::Candidate(int instance) {
-  auto it = candidates_.find(instance);
-  return it == candidates_.end() ? nullptr : it->second.get();
+  return const_cast<Worker*>(FindCandidate(instance));
 }
 
 void Program::PromoteCandidate(int instance) {

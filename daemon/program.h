@@ -27,6 +27,8 @@ class Program : private RolloutSlots {
   const ProgramSpec& spec() const { return spec_; }
   // How many workers are wanted; slots being retired are not counted.
   int wanted() const { return wanted_; }
+  // Started (autostart or a request) and not stopped since.
+  bool active() const { return active_; }
   // Every slot's worker, in instance order, retiring ones included.
   const std::vector<std::unique_ptr<Worker>>& workers() const {
     return workers_;

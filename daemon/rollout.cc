@@ -58,10 +58,12 @@ bool Rollout::Advance() {
           phase_ = Phase::kCandidateStarting;
           Report(RolloutProgress::Step::kStarting, old_pid_, candidate->pid());
         } else {
-          // Nothing serving to hand over from: restart it where it is.
+          // Nothing serving to hand over from: restart it where it is. A
+          // process still stopping is replaced after its exit: new pid 0.
           old->Restart();
           phase_ = Phase::kRestartingInPlace;
-          Report(RolloutProgress::Step::kStarting, old_pid_, old->pid());
+          Report(RolloutProgress::Step::kStarting, old_pid_,
+                 old->pid() == old_pid_ ? 0 : old->pid());
         }
         continue;
       case Phase::kRestartingInPlace:
@@ -75,6 +77,12 @@ bool Rollout::Advance() {
         continue;
       case Phase::kCandidateStarting: {
         Worker* candidate = slots_.Candidate(instance);
+        if (candidate == nullptr) {
+          // Discarded under us (the slot was scaled away and back): the
+          // slot starts over.
+          phase_ = Phase::kNextSlot;
+          continue;
+        }
         if (candidate->state() == WorkerState::kReady) {
           Report(RolloutProgress::Step::kReady, old->pid(), candidate->pid());
           old->Stop();
@@ -90,13 +98,30 @@ bool Rollout::Advance() {
                            program_, instance, why, old->pid()));
         break;
       }
-      case Phase::kOldStopping:
+      case Phase::kOldStopping: {
+        if (old->HasProcess() && old->state() != WorkerState::kStopping) {
+          // Started again meanwhile (`workerctl start`): it is still the
+          // one being replaced.
+          old->Stop();
+        }
         if (old->HasProcess() || old->state() == WorkerState::kStopping) {
           return false;
         }
         slots_.PromoteCandidate(instance);
+        Worker* promoted = slots_.SlotWorker(instance);
+        if (promoted == nullptr || promoted->state() != WorkerState::kReady) {
+          // It was ready once, then ended while the old one drained: the
+          // slots not reached yet keep their old workers.
+          Finish(false,
+                 fmt::format("the new worker for {}:{} failed after it was "
+                             "ready: {}",
+                             program_, instance,
+                             promoted ? promoted->message() : "it is gone"));
+          break;
+        }
         SlotDone();
         continue;
+      }
       case Phase::kFinished:
         break;
     }
@@ -116,8 +141,7 @@ void Rollout::SlotDone() {
 void Rollout::Cancel(const std::string& reason) {
   if (phase_ == Phase::kFinished) return;
   const int instance = current_instance();
-  if (phase_ == Phase::kCandidateStarting && instance >= 0 &&
-      slots_.Candidate(instance) != nullptr) {
+  if (instance >= 0 && slots_.Candidate(instance) != nullptr) {
     slots_.DiscardCandidate(instance);
   }
   Finish(false, reason);

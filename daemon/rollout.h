@@ -4,7 +4,8 @@
 // gracefully, and once that is gone the candidate takes the slot. A slot
 // with no ready worker (nothing serving) is simply restarted. The first
 // candidate that fails to become ready stops the rollout: that slot's old
-// worker keeps serving, and the slots not reached yet keep theirs.
+// worker keeps serving, and the slots not reached yet keep theirs. So does
+// a candidate that was ready but ended before it took over its slot.
 #pragma once
 
 #include <functional>
@@ -70,8 +71,8 @@ class Rollout {
   // the program's workers, never from inside a worker's own callback.
   // Returns true once the rollout has finished (done, failed or cancelled).
   bool Advance();
-  // Ends the rollout as failed, leaving every worker as it is, except for
-  // a candidate still starting, which is discarded.
+  // Ends the rollout as failed, leaving the slots' workers as they are;
+  // the candidate of the slot being replaced, if any, is discarded.
   void Cancel(const std::string& reason);
 
   bool finished() const { return phase_ == Phase::kFinished; }

@@ -53,7 +53,7 @@ constexpr size_t kChildStackBytes = size_t{64} * 1024;
 
 // What the child reports through the error pipe before it exits 127.
 enum class ChildStage : int32_t {
-  kSetpgid,
+  kSetsid,
   kDup,
   kCloseRange,
   kChdir,
@@ -144,10 +144,13 @@ WORKERD_CHILD_CODE int ChildMain(void* arg) {
                  0, kKernelSigsetBytes);
   }
 
-  // Its own process group, so stopping the worker can signal the whole
-  // tree it forks without touching workerd.
-  if (long r = ChildSyscall(SYS_setpgid, 0, 0); r < 0) {
-    ChildFail(error_fd, ChildStage::kSetpgid, r);
+  // Its own session, and so its own process group: stopping the worker
+  // signals the whole tree it forks without touching workerd. A session,
+  // not just a group: processes may join only groups of their own session,
+  // so no worker's process can move into another worker's group and be
+  // taken for it (notify messages are attributed by process group).
+  if (long r = ChildSyscall(SYS_setsid); r < 0) {
+    ChildFail(error_fd, ChildStage::kSetsid, r);
   }
 
   // The fd plan. Targets are 0..2, 3..3+n-1 for the listen fds and 3+n for
@@ -368,8 +371,8 @@ SpawnError ErrorFromChild(const ChildFailure& failure,
                           const SpawnRequest& request,
                           const Credentials& creds) {
   switch (failure.stage) {
-    case ChildStage::kSetpgid:
-      return MakeError("setpgid", "", failure.error);
+    case ChildStage::kSetsid:
+      return MakeError("setsid", "", failure.error);
     case ChildStage::kDup:
       return MakeError("dup", std::to_string(failure.fd), failure.error);
     case ChildStage::kCloseRange:

@@ -66,7 +66,7 @@ class Spawner {
 };
 
 // Spawns real processes. The child: default signal dispositions, its own
-// process group, stdin from /dev/null, stdout/stderr as requested, the
+// session and process group, stdin from /dev/null, stdout/stderr as requested, the
 // listen fds at 3.., every other fd closed, directory, gid/uid, an empty
 // signal mask, execve. A failure before or at execve comes back as a
 // SpawnError (reported over a CLOEXEC pipe), never as a process exiting 127.

@@ -31,6 +31,7 @@ Supervisor::Supervisor(EventLoop& loop, Spawner& spawner, Config config,
 }
 
 Supervisor::~Supervisor() {
+  *alive_ = false;
   // Workers kill what is left of their process groups as they go.
   programs_.clear();
 }
@@ -81,6 +82,16 @@ Program* Supervisor::FindProgram(std::string_view name) const {
   return nullptr;
 }
 
+int Supervisor::RunningWorkers() const {
+  int running = 0;
+  for (const auto& program : programs_) {
+    program->ForEachWorker([&](const Worker& worker) {
+      if (worker.HasProcess()) ++running;
+    });
+  }
+  return running;
+}
+
 bool Supervisor::IsWorkerPid(pid_t pid) const {
   return FindWorkerByPid(pid) != nullptr;
 }
@@ -100,7 +111,7 @@ bool Supervisor::OnNotify(pid_t sender, const NotifyMessage& message) {
     worker = FindWorkerByPid(ProcessGroupOf(sender));
   }
   if (worker == nullptr) return false;
-  worker->OnNotify(message);
+  worker->OnNotify(message, sender);
   return true;
 }
 
@@ -115,7 +126,8 @@ void Supervisor::OnWorkerChange() {
   // workers is judged when it has finished, not halfway through.
   if (check_scheduled_) return;
   check_scheduled_ = true;
-  loop_.RunSoon([this] {
+  loop_.RunSoon([this, alive = alive_] {
+    if (!*alive) return;
     check_scheduled_ = false;
     CheckWaiters();
     CheckShutdownDone();
@@ -136,13 +148,7 @@ void Supervisor::Shutdown(std::function<void()> done) {
   if (done) on_shutdown_done_.push_back(std::move(done));
   if (shutting_down_) return;
   shutting_down_ = true;
-  int running = 0;
-  for (const auto& program : programs_) {
-    program->ForEachWorker([&](const Worker& worker) {
-      if (worker.HasProcess()) ++running;
-    });
-  }
-  spdlog::info("shutting down: stopping {} workers", running);
+  spdlog::info("shutting down: stopping {} workers", RunningWorkers());
   for (auto& program : programs_) program->Stop();
   shutdown_deadline_ = loop_.AddTimer(
       loop_.Now() + config_.daemon.shutdown_timeout, [this] {

@@ -45,6 +45,8 @@ class Supervisor {
     return programs_;
   }
   Program* FindProgram(std::string_view name) const;
+  // Workers with a process, candidates and departing ones included.
+  int RunningWorkers() const;
   const Listeners& listeners() const { return listeners_; }
   EventLoop& loop() { return loop_; }
 
@@ -76,6 +78,8 @@ class Supervisor {
   std::vector<std::unique_ptr<Program>> programs_;
   std::vector<Waiter> waiters_;
   bool check_scheduled_ = false;
+  // Cleared by the destructor: checks queued on the loop are skipped.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
   bool shutting_down_ = false;
   std::vector<std::function<void()>> on_shutdown_done_;

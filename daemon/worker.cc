@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -161,12 +162,27 @@ void Worker::Spawn() {
     return;
   }
   auto& spawned = std::get<SpawnedProcess>(result);
+  EventSource exit_source;
+  try {
+    exit_source = context_.loop->AddChildPidfd(
+        spawned.pidfd.Get(), [this](const siginfo_t& info) { OnExit(info); });
+  } catch (const std::exception& error) {
+    // Unsupervised it must not run: killed and reaped here, a failed start.
+    ::kill(-spawned.pid, SIGKILL);
+    ::kill(spawned.pid, SIGKILL);
+    siginfo_t ignored;
+    ::waitid(P_PIDFD, static_cast<id_t>(spawned.pidfd.Get()), &ignored,
+             WEXITED);
+    std::string text =
+        fmt::format("cannot watch pid {}: {}", spawned.pid, error.what());
+    AfterUnplannedEnd(ExitStatus::SpawnFailed(text), /*was_up=*/false, text);
+    return;
+  }
   process_.emplace();
   process_->pid = spawned.pid;
   process_->pidfd = std::move(spawned.pidfd);
   process_->started = context_.loop->Now();
-  process_->exit_source = context_.loop->AddChildPidfd(
-      process_->pidfd.Get(), [this](const siginfo_t& info) { OnExit(info); });
+  process_->exit_source = std::move(exit_source);
   kill_reason_.clear();
   notify_status_.clear();
 
@@ -190,7 +206,7 @@ void Worker::BecomeReady(std::string message) {
   EnterState(WorkerState::kReady, std::move(message));
 }
 
-void Worker::OnNotify(const NotifyMessage& message) {
+void Worker::OnNotify(const NotifyMessage& message, pid_t sender) {
   if (!process_) return;
   if (message.status) notify_status_ = *message.status;
   if (message.watchdog_trigger) {
@@ -200,12 +216,12 @@ void Worker::OnNotify(const NotifyMessage& message) {
   if (message.watchdog && watchdog_) ArmWatchdog();
   if (message.ready && state_ == WorkerState::kStarting &&
       spec_->ready == Readiness::kNotify) {
-    BecomeReady(fmt::format("pid {} sent READY=1", pid()));
+    BecomeReady(fmt::format("pid {} sent READY=1", sender));
   }
   if (message.stopping && state_ != WorkerState::kStopping) {
     // The worker is on its way out by itself; its exit is handled as any
     // other. Said once, in the log and in status.
-    message_ = fmt::format("pid {} sent STOPPING=1", pid());
+    message_ = fmt::format("pid {} sent STOPPING=1", sender);
     spdlog::info("{}: {}", label_, message_);
   }
 }
@@ -265,6 +281,7 @@ void Worker::OnExit(const siginfo_t& info) {
   process_.reset();
   deadline_.Reset();
   watchdog_.Reset();
+  notify_status_.clear();
   last_exit_ = exit;
 
   // Killed by us for the worker's own failure: the exit says why.

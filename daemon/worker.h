@@ -75,10 +75,11 @@ class Worker {
   // SIGKILL to the whole process group now.
   void Kill();
 
-  // An sd_notify message from the worker's process or its process group:
-  // READY=1 ends `starting` (ready = "notify"), WATCHDOG=1 feeds the
-  // watchdog, STATUS= is kept for status.
-  void OnNotify(const NotifyMessage& message);
+  // An sd_notify message from the worker's process or its process group
+  // (`sender` is the process that sent it): READY=1 ends `starting`
+  // (ready = "notify"), WATCHDOG=1 feeds the watchdog, STATUS= is kept for
+  // status while the process runs.
+  void OnNotify(const NotifyMessage& message, pid_t sender);
 
   // A candidate that replaced the slot's worker serves from now on, and
   // carries on the slot's restart count.

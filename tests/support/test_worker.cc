@@ -675,7 +675,14 @@ struct Connection {
   long due_ms = 0;
   bool close_after_out = false;
   bool done = false;  // to be closed
+  long idle_since_ms = 0;  // accepted, or last read from or answered
 };
+
+// While stopping, a connection without a request in progress is closed
+// once it has been idle this long. Not at once: a client that just
+// connected, or a keep-alive client between two requests, may have its
+// next request on the way, and closing under it would fail that request.
+constexpr long kStopIdleGraceMs = 250;
 
 // A single-threaded server for any number of keep-alive connections,
 // driven by the worker's poll loop.
@@ -687,8 +694,9 @@ class HttpServer {
         body_("instance=" + Env("WORKERD_INSTANCE") +
               " pid=" + std::to_string(getpid()) + "\n") {}
 
-  // Stops accepting; answers what was received with "Connection: close",
-  // closes idle connections at once.
+  // Stops accepting; answers what was received, and what arrives on open
+  // connections meanwhile, with "Connection: close"; closes connections
+  // idle for kStopIdleGraceMs.
   void BeginStop(long now) {
     stopping_ = true;
     // A request may sit unread in a socket buffer: it counts as received.
@@ -720,12 +728,13 @@ class HttpServer {
         c.done = true;
       } else if (revents & (POLLIN | POLLHUP)) {
         Read(c);
+        c.idle_since_ms = now;
         // POLLHUP: gone both ways (not just done sending), so there is no
         // one left to answer, and it would be reported on every poll.
         if (revents & POLLHUP) c.done = true;
       }
     }
-    if (accept) Accept();
+    if (accept) Accept(now);
     Advance(now);
   }
 
@@ -740,10 +749,12 @@ class HttpServer {
 
   std::optional<long> NextDeadline() const {
     std::optional<long> next;
+    auto consider = [&](long due) {
+      if (!next || due < *next) next = due;
+    };
     for (const Connection& c : connections_) {
-      if (c.pending && c.out.empty() && (!next || c.due_ms < *next)) {
-        next = c.due_ms;
-      }
+      if (c.pending && c.out.empty()) consider(c.due_ms);
+      if (stopping_ && Idle(c)) consider(c.idle_since_ms + kStopIdleGraceMs);
     }
     return next;
   }
@@ -754,13 +765,19 @@ class HttpServer {
     return value ? value : "?";
   }
 
-  void Accept() {
+  static bool Idle(const Connection& c) {
+    return c.in.empty() && !c.pending && c.out.empty();
+  }
+
+  void Accept(long now) {
     // Bounded, so a flood of connections cannot starve the others.
     for (int i = 0; i < 64; ++i) {
       int fd =
           accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
-        connections_.emplace_back().fd = fd;
+        Connection& c = connections_.emplace_back();
+        c.fd = fd;
+        c.idle_since_ms = now;
         continue;
       }
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -816,6 +833,7 @@ class HttpServer {
         c.pending = false;
         c.close_after_out = !c.request.keep_alive || stopping_;
         c.out = Response(200, body_, c.request.head, c.close_after_out);
+        c.idle_since_ms = now;
         continue;
       }
       // Stray CRLFs between requests are allowed (RFC 9112, 2.2).
@@ -837,8 +855,11 @@ class HttpServer {
                        std::string(Reason(request.status)) + "\n", false, true);
           continue;
         case Request::State::kIncomplete:
-          // Nothing more will come, or an idle connection while stopping.
-          if (c.eof || (stopping_ && c.in.empty())) c.done = true;
+          // Nothing more will come, or idle too long while stopping.
+          if (c.eof || (stopping_ && c.in.empty() &&
+                        now - c.idle_since_ms >= kStopIdleGraceMs)) {
+            c.done = true;
+          }
           return;
       }
     }

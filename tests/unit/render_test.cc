@@ -126,6 +126,12 @@ TEST(RenderRestartTest, SaysHowManyWereReplaced) {
             "web:0  ready  pid 52\nweb: 1 of 1 workers replaced\n");
 }
 
+TEST(RenderRestartTest, WithoutWaitingNamesThePrograms) {
+  Json result = {{"programs", {{{"name", "web"}}, {{"name", "jobs"}}}}};
+  EXPECT_EQ(RenderRestart(result),
+            "web: rolling restart started\njobs: rolling restart started\n");
+}
+
 TEST(RenderStatusTest, NoPrograms) {
   EXPECT_EQ(RenderStatus({{"programs", Json::array()}}),
             "no programs configured\n");

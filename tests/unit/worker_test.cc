@@ -247,11 +247,11 @@ TEST_F(WorkerTest, NotifyReadinessWaitsForReadyEvenPastStartPeriod) {
 
   NotifyMessage status;
   status.status = "loading model";
-  worker.OnNotify(status);
+  worker.OnNotify(status, worker.pid());
   EXPECT_EQ(worker.notify_status(), "loading model");
   EXPECT_EQ(worker.state(), WorkerState::kStarting);
 
-  worker.OnNotify(Ready());
+  worker.OnNotify(Ready(), worker.pid());
   EXPECT_EQ(worker.state(), WorkerState::kReady);
   EXPECT_EQ(worker.message(),
             "pid " + std::to_string(worker.pid()) + " sent READY=1");
@@ -261,7 +261,7 @@ TEST_F(WorkerTest, ExecReadinessIgnoresReady) {
   spec_.start_period = std::chrono::seconds(10);
   Worker& worker = MakeWorker();
   worker.Start();
-  worker.OnNotify(Ready());
+  worker.OnNotify(Ready(), worker.pid());
   EXPECT_EQ(worker.state(), WorkerState::kStarting);
 }
 
@@ -295,7 +295,7 @@ TEST_F(WorkerTest, SilentWorkerIsKilledByItsWatchdog) {
   // Pinged for three times the watchdog period, it stays.
   auto until = Clock::now() + milliseconds(900);
   RunUntil([&] {
-    worker.OnNotify(WatchdogPing());
+    worker.OnNotify(WatchdogPing(), worker.pid());
     return Clock::now() > until;
   });
   EXPECT_EQ(worker.pid(), first);
@@ -314,7 +314,7 @@ TEST_F(WorkerTest, WatchdogTriggerKillsAtOnce) {
   pid_t first = worker.pid();
   NotifyMessage trigger;
   trigger.watchdog_trigger = true;
-  worker.OnNotify(trigger);
+  worker.OnNotify(trigger, worker.pid());
   ASSERT_TRUE(RunUntil([&] { return worker.pid() != first; }));
   EXPECT_EQ(worker.last_exit()->Describe(),
             "killed by SIGKILL because it sent WATCHDOG=trigger");
