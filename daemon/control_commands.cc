@@ -467,7 +467,7 @@ void ControlCommands::AnswerWhenSettled(const proto::Request& request,
         }
         return true;
       },
-      std::move(answer));
+      std::move(answer), [reply] { return !reply.Connected(); });
 }
 
 void ControlCommands::Scale(const proto::Request& request, Reply& reply) {
@@ -548,7 +548,8 @@ void ControlCommands::Scale(const proto::Request& request, Reply& reply) {
           reply(proto::Response::Failure(
               id, {error_code::kFailed, failures.front()}, std::move(result)));
         }
-      });
+      },
+      [reply] { return !reply.Connected(); });
 }
 
 void ControlCommands::Shutdown(const proto::Request& request, Reply& reply) {

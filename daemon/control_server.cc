@@ -133,9 +133,12 @@ class ControlServer::Connection
     std::weak_ptr<Connection> weak = shared_from_this();
     const proto::Request& request = std::get<proto::Request>(decoded);
     try {
-      server_.handler_.Handle(request, [weak](proto::Response response) {
-        if (auto self = weak.lock()) self->Send(response);
-      });
+      server_.handler_.Handle(
+          request, Reply(
+                       [weak](proto::Response response) {
+                         if (auto self = weak.lock()) self->Send(response);
+                       },
+                       [weak] { return !weak.expired(); }));
     } catch (const std::exception& error) {
       // The request failed, not the daemon; the connection is answered so
       // that it does not wait (and stay busy) forever.

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "daemon/event_loop.h"
 #include "daemon/peer_credentials.h"
@@ -19,7 +20,24 @@ namespace workerd {
 // Sends a response to the client that made the request. Safe to call after
 // the client has gone (it does nothing then). A response with `more` set
 // is interim; the final one lets the connection's next request in.
-using Reply = std::function<void(proto::Response)>;
+class Reply {
+ public:
+  Reply() = default;
+  explicit Reply(std::function<void(proto::Response)> send,
+                 std::function<bool()> connected = {})
+      : send_(std::move(send)), connected_(std::move(connected)) {}
+
+  void operator()(proto::Response response) const {
+    if (send_) send_(std::move(response));
+  }
+  // False once the client has gone: a wait kept only to answer it can be
+  // dropped.
+  bool Connected() const { return !connected_ || connected_(); }
+
+ private:
+  std::function<void(proto::Response)> send_;
+  std::function<bool()> connected_;
+};
 
 class RequestHandler {
  public:

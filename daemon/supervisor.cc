@@ -116,8 +116,10 @@ bool Supervisor::OnNotify(pid_t sender, const NotifyMessage& message) {
 }
 
 void Supervisor::WhenSettled(std::function<bool()> settled,
-                             std::function<void()> done) {
-  waiters_.push_back({std::move(settled), std::move(done)});
+                             std::function<void()> done,
+                             std::function<bool()> abandoned) {
+  waiters_.push_back(
+      {std::move(settled), std::move(done), std::move(abandoned)});
   OnWorkerChange();
 }
 
@@ -138,6 +140,7 @@ void Supervisor::CheckWaiters() {
   std::vector<Waiter> pending;
   std::vector<Waiter> ready;
   for (Waiter& waiter : waiters_) {
+    if (waiter.abandoned && waiter.abandoned()) continue;
     (waiter.settled() ? ready : pending).push_back(std::move(waiter));
   }
   waiters_ = std::move(pending);

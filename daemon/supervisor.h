@@ -51,13 +51,16 @@ class Supervisor {
   EventLoop& loop() { return loop_; }
 
   // Runs `done` once `settled()` holds, checking after each state change
-  // (and once soon, in case it already holds).
-  void WhenSettled(std::function<bool()> settled, std::function<void()> done);
+  // (and once soon, in case it already holds). The wait is dropped instead
+  // once `abandoned()` holds (the client that asked has gone).
+  void WhenSettled(std::function<bool()> settled, std::function<void()> done,
+                   std::function<bool()> abandoned = {});
 
  private:
   struct Waiter {
     std::function<bool()> settled;
     std::function<void()> done;
+    std::function<bool()> abandoned;
   };
 
   void OnWorkerChange();
