@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -17,6 +15,9 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+#include "daemon/credentials.h"
+#include "daemon/exec_path.h"
 
 namespace workerd {
 namespace {
@@ -39,7 +40,6 @@ namespace {
 // process-wide bookkeeping out of it: glibc's setuid() in a threaded process
 // would signal every thread of workerd to change their credentials too.
 
-constexpr std::string_view kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 constexpr std::string_view kListenPidPrefix = "LISTEN_PID=";
 
 // The kernel's sigset for rt_sigprocmask/rt_sigaction: 64 signals on every
@@ -258,19 +258,6 @@ WORKERD_CHILD_CODE int ChildMain(void* arg) {
 
 // --- Parent side ---------------------------------------------------------
 
-// The first NAME=... of `env`, as getenv would find it.
-std::optional<std::string_view> FindEnv(const std::vector<std::string>& env,
-                                        std::string_view name) {
-  for (const std::string& entry : env) {
-    std::string_view view(entry);
-    if (view.size() > name.size() && view[name.size()] == '=' &&
-        view.substr(0, name.size()) == name) {
-      return view.substr(name.size() + 1);
-    }
-  }
-  return std::nullopt;
-}
-
 bool StartsWithAny(std::string_view entry,
                    std::initializer_list<std::string_view> prefixes) {
   for (std::string_view prefix : prefixes) {
@@ -279,88 +266,11 @@ bool StartsWithAny(std::string_view entry,
   return false;
 }
 
-// Where execve should try the program, in order, as execvp would.
-std::vector<std::string> ExecCandidates(const SpawnRequest& request) {
-  const std::string& program = request.argv[0];
-  if (program.find('/') != std::string::npos) return {program};
-  std::string_view path = FindEnv(request.env, "PATH").value_or(kDefaultPath);
-  std::vector<std::string> candidates;
-  while (true) {
-    size_t colon = path.find(':');
-    std::string_view dir = path.substr(0, colon);
-    // An empty element means the current directory, as in execvp.
-    std::string candidate(dir.empty() ? std::string_view(".") : dir);
-    candidate += '/';
-    candidate += program;
-    candidates.push_back(std::move(candidate));
-    if (colon == std::string_view::npos) break;
-    path.remove_prefix(colon + 1);
-  }
-  return candidates;
-}
-
 bool ContainsNul(const std::vector<std::string>& strings) {
   for (const std::string& s : strings) {
     if (s.find('\0') != std::string::npos) return true;
   }
   return false;
-}
-
-// The credentials the child switches to. Supplementary groups are only set
-// when workerd is root: otherwise it cannot change them, and setuid to
-// another user fails with the error worth reporting anyway.
-struct Credentials {
-  bool set_groups = false;
-  std::vector<gid_t> groups;
-  std::optional<gid_t> gid;
-  std::optional<uid_t> uid;
-  int lookup_error = 0;  // the uid's passwd entry was needed but not found
-};
-
-Credentials ResolveCredentials(const SpawnRequest& request) {
-  Credentials creds;
-  creds.uid = request.uid;
-  creds.gid = request.gid;
-  if (!request.uid && !request.gid) return creds;
-
-  std::string user_name;
-  if (request.uid) {
-    long size = sysconf(_SC_GETPW_R_SIZE_MAX);
-    std::vector<char> buffer(size > 0 ? size : 16384);
-    passwd entry;
-    passwd* found = nullptr;
-    int result;
-    while ((result = getpwuid_r(*request.uid, &entry, buffer.data(),
-                                buffer.size(), &found)) == ERANGE) {
-      buffer.resize(buffer.size() * 2);
-    }
-    if (found != nullptr) {
-      user_name = found->pw_name;
-      if (!creds.gid) creds.gid = found->pw_gid;
-    } else if (!creds.gid) {
-      // Without a group to switch to, the worker would keep workerd's
-      // (root's, typically): refuse rather than guess.
-      creds.lookup_error = result != 0 ? result : ENOENT;
-      return creds;
-    }
-  }
-  if (geteuid() != 0) return creds;
-
-  creds.set_groups = true;
-  if (!user_name.empty() && creds.gid) {
-    // getgrouplist says how many it needs when the buffer is too small.
-    int count = 32;
-    creds.groups.resize(count);
-    while (getgrouplist(user_name.c_str(), *creds.gid, creds.groups.data(),
-                        &count) < 0) {
-      count = std::max(count, static_cast<int>(creds.groups.size()) * 2);
-      creds.groups.resize(count);
-    }
-    creds.groups.resize(count);
-  } else if (creds.gid) {
-    creds.groups = {*creds.gid};
-  }
-  return creds;
 }
 
 SpawnError MakeError(std::string stage, std::string subject, int error) {
@@ -526,14 +436,15 @@ SpawnResult ProcessSpawner::Spawn(const SpawnRequest& request) {
   }
   envp.push_back(nullptr);
 
-  const std::vector<std::string> candidates = ExecCandidates(request);
+  const std::vector<std::string> candidates =
+      ExecCandidates(request.argv[0], request.env);
   std::vector<const char*> exec_paths;
   exec_paths.reserve(candidates.size());
   for (const std::string& candidate : candidates) {
     exec_paths.push_back(candidate.c_str());
   }
 
-  const Credentials creds = ResolveCredentials(request);
+  const Credentials creds = ResolveCredentials(request.uid, request.gid);
   if (creds.lookup_error != 0) {
     return MakeError("getpwuid", std::to_string(*request.uid),
                      creds.lookup_error);
