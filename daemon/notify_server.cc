@@ -26,7 +26,6 @@ constexpr std::size_t kMaxDatagram = 4096;
 // (SCM_MAX_FD), so that a message with descriptors is never cut short and
 // every one of them reaches us to be closed.
 constexpr std::size_t kMaxPassedFds = 253;
-constexpr int kMaxDatagramsPerWakeup = 256;
 // Distinct strangers remembered so that each is warned about once.
 constexpr std::size_t kMaxStrangersLogged = 1000;
 // Room for bursts (every worker reporting READY=1 at once after a reload).
@@ -105,7 +104,7 @@ std::string DescribeSender(const std::optional<ucred>& sender) {
 }  // namespace
 
 std::variant<std::unique_ptr<NotifyServer>, std::string> NotifyServer::Open(
-    EventLoop& loop, Handler handler) {
+    EventLoop& loop, Handler handler, int per_wakeup) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return "cannot create the notify socket: " + Errno();
   // Before bind: every message that can arrive carries credentials.
@@ -127,17 +126,19 @@ std::variant<std::unique_ptr<NotifyServer>, std::string> NotifyServer::Open(
 
   try {
     return std::unique_ptr<NotifyServer>(new NotifyServer(
-        loop, std::move(fd), std::move(address), std::move(handler)));
+        loop, std::move(fd), std::move(address), std::move(handler),
+        per_wakeup));
   } catch (const std::exception& e) {
     return fmt::format("cannot watch the notify socket: {}", e.what());
   }
 }
 
 NotifyServer::NotifyServer(EventLoop& loop, UniqueFd fd, std::string address,
-                           Handler handler)
+                           Handler handler, int per_wakeup)
     : fd_(std::move(fd)),
       address_(std::move(address)),
-      handler_(std::move(handler)) {
+      handler_(std::move(handler)),
+      per_wakeup_(per_wakeup) {
   source_ = loop.AddIo(fd_.Get(), EPOLLIN, [this](uint32_t) { OnReadable(); });
 }
 
@@ -147,7 +148,7 @@ NotifyServer::~NotifyServer() {
 }
 
 void NotifyServer::OnReadable() {
-  for (int i = 0; i < kMaxDatagramsPerWakeup; ++i) {
+  for (int i = 0; i < per_wakeup_; ++i) {
     try {
       if (!ReceiveOne()) return;
     } catch (const std::exception& e) {

@@ -20,6 +20,8 @@
 
 namespace workerd {
 
+inline constexpr int kNotifyDatagramsPerWakeup = 256;
+
 class NotifyServer {
  public:
   // Returns false when the sender belongs to no worker: the message is
@@ -28,8 +30,11 @@ class NotifyServer {
       std::function<bool(pid_t sender, const NotifyMessage& message)>;
 
   // Binds "@workerd/<pid>/notify/<random>". Errors are sentences.
+  // At most `per_wakeup` datagrams are read per dispatch, so that a flood
+  // cannot starve the loop (the source stays readable and comes again).
   static std::variant<std::unique_ptr<NotifyServer>, std::string> Open(
-      EventLoop& loop, Handler handler);
+      EventLoop& loop, Handler handler,
+      int per_wakeup = kNotifyDatagramsPerWakeup);
   ~NotifyServer();
   NotifyServer(const NotifyServer&) = delete;
   NotifyServer& operator=(const NotifyServer&) = delete;
@@ -40,7 +45,7 @@ class NotifyServer {
 
  private:
   NotifyServer(EventLoop& loop, UniqueFd fd, std::string address,
-               Handler handler);
+               Handler handler, int per_wakeup);
   // Reads up to a bounded number of datagrams, so that a flood cannot
   // starve the loop: the source stays readable and is dispatched again.
   void OnReadable();
@@ -51,6 +56,7 @@ class NotifyServer {
   UniqueFd fd_;
   std::string address_;
   Handler handler_;
+  int per_wakeup_;
   EventSource source_;
   // Whether `sender` (0: unknown) has not been warned about yet; it has
   // been from now on.
