@@ -80,6 +80,9 @@ def inherited_listener():
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     timeout = 60  # a client that stops sending mid-request
+    # Headers and body go out in two writes: without TCP_NODELAY the body
+    # waits for the client's delayed ACK (~40 ms) on a keep-alive connection.
+    disable_nagle_algorithm = True
 
     def handle(self):
         # BaseHTTPRequestHandler.handle, but waiting for each request in a
@@ -95,8 +98,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
-        if self.server.stopping:
-            self.send_header("Connection", "close")  # ends the loop above
+        if self.server.stopping or self.close_connection:
+            # Stopping, or the client asked: said, and the loop above ends.
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
