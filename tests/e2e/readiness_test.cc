@@ -49,13 +49,58 @@ size_t Count(const std::string& text, const std::string& what) {
   return count;
 }
 
+// workers.toml: [program.web] with ready = "notify" and the `keys`.
+std::string NotifyWeb(std::string_view keys) {
+  return "[program.web]\nready = \"notify\"\n" + std::string(keys);
+}
+
+// NotifyWeb for a worker that sends READY=1 at once and WATCHDOG=1 every
+// 50 ms, with the further arguments `more_args` (TOML strings), and
+// watchdog = "300ms".
+std::string WatchdogWeb(std::string_view more_args) {
+  return NotifyWeb(
+      R"(command = ["@WORKER@", "--notify-ready", "--watchdog-every", "50", )" +
+      std::string(more_args) + "]\nwatchdog = \"300ms\"\n");
+}
+
+// Waits until web:0 is ready; `status` gets the status that shows it.
+bool WaitReady(Daemon& daemon, Json* status) {
+  return daemon.WaitFor(
+      [](const Json& s) { return StateOf(s, "web", 0) == "ready"; },
+      "web:0 ready", kDeadline, status);
+}
+
+// Starts workerd, then WaitReady.
+bool StartUntilReady(Daemon& daemon, Json* status) {
+  return daemon.Start() && WaitReady(daemon, status);
+}
+
+// Expects that workerd ignored no notify message as a stranger's.
+void ExpectNoStranger(const Daemon& daemon) {
+  EXPECT_EQ(daemon.Log().find("not a worker"), std::string::npos)
+      << daemon.Log();
+}
+
+// Expects that web:0's worker `pid` was killed for having sent `silence`
+// ("no READY=1 within 500ms"), as `status` and the log say, and reaped.
+void ExpectKilledFor(Daemon& daemon, const Json& status, pid_t pid,
+                     const std::string& silence, const std::string& what) {
+  EXPECT_EQ(LastExitTextOf(status, "web", 0),
+            "killed by SIGKILL because it sent " + silence)
+      << status.dump(2);
+  EXPECT_TRUE(daemon.WaitReaped(pid, what));
+  EXPECT_NE(
+      daemon.Log().find("web[0]: pid " + std::to_string(pid) + " sent " +
+                        silence + "; killing its process group with SIGKILL"),
+      std::string::npos)
+      << daemon.Log();
+}
+
 TEST(Readiness, NotifyWorkerIsStartingUntilItSendsReady) {
-  Daemon daemon(R"toml(
-[program.web]
+  Daemon daemon(NotifyWeb(R"toml(
 command = ["@WORKER@", "--ready-after", "300"]
-ready = "notify"
 autostart = false
-)toml");
+)toml"));
   ASSERT_TRUE(daemon.Start());
 
   // Answered as soon as the worker is spawned: READY=1 is 300 ms away.
@@ -74,9 +119,7 @@ autostart = false
             "started pid " + std::to_string(pid) + "; waiting for READY=1");
 
   Json status;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return StateOf(s, "web", 0) == "ready"; },
-      "web:0 ready", kDeadline, &status));
+  ASSERT_TRUE(WaitReady(daemon, &status));
   EXPECT_EQ(PidOf(status, "web", 0), pid);
   EXPECT_EQ(MessageOf(status, "web", 0),
             "pid " + std::to_string(pid) + " sent READY=1");
@@ -97,17 +140,12 @@ autostart = false
 }
 
 TEST(Readiness, ReadyFromAChildOfTheWorkerCounts) {
-  Daemon daemon(R"toml(
-[program.web]
+  Daemon daemon(NotifyWeb(R"toml(
 command = ["@WORKER@", "--notify-ready", "--notify-from-child"]
-ready = "notify"
 ready_timeout = "10s"
-)toml");
-  ASSERT_TRUE(daemon.Start());
+)toml"));
   Json status;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return StateOf(s, "web", 0) == "ready"; },
-      "web:0 ready", kDeadline, &status));
+  ASSERT_TRUE(StartUntilReady(daemon, &status));
   // The message names the child that sent it, not the worker.
   const pid_t pid = PidOf(status, "web", 0);
   const std::string message = MessageOf(status, "web", 0);
@@ -115,24 +153,18 @@ ready_timeout = "10s"
       << message;
   EXPECT_NE(message, "pid " + std::to_string(pid) + " sent READY=1");
   EXPECT_EQ(Field(status, "web", 0, "restarts"), 0);
-  EXPECT_EQ(daemon.Log().find("not a worker"), std::string::npos)
-      << daemon.Log();
+  ExpectNoStranger(daemon);
 }
 
 TEST(Readiness, ReadyFromAShellWrappersChildCounts) {
   // Not `exec`: the shell stays the worker's main process and the test
   // worker, its child in the same process group, sends READY=1.
-  Daemon daemon(R"toml(
-[program.web]
+  Daemon daemon(NotifyWeb(R"toml(
 command = "/bin/sh -c '@WORKER@ --notify-ready --pidfile @DIR@/child.pid; true'"
-ready = "notify"
 ready_timeout = "10s"
-)toml");
-  ASSERT_TRUE(daemon.Start());
+)toml"));
   Json status;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return StateOf(s, "web", 0) == "ready"; },
-      "web:0 ready", kDeadline, &status));
+  ASSERT_TRUE(StartUntilReady(daemon, &status));
   const pid_t shell = PidOf(status, "web", 0);
   std::optional<pid_t> child = daemon.ReadPidfile(daemon.Path("child.pid"));
   ASSERT_TRUE(child);
@@ -140,18 +172,15 @@ ready_timeout = "10s"
   EXPECT_EQ(getpgid(*child), shell);
   EXPECT_EQ(MessageOf(status, "web", 0),
             "pid " + std::to_string(*child) + " sent READY=1");
-  EXPECT_EQ(daemon.Log().find("not a worker"), std::string::npos)
-      << daemon.Log();
+  ExpectNoStranger(daemon);
 }
 
 TEST(Readiness, NoReadyWithinReadyTimeoutIsKilled) {
-  Daemon daemon(R"toml(
-[program.web]
+  Daemon daemon(NotifyWeb(R"toml(
 command = ["@WORKER@", "--pidfile", "@DIR@/worker.pid"]
-ready = "notify"
 ready_timeout = "500ms"
 backoff = { initial = "10s", max = "10s" }
-)toml");
+)toml"));
   ASSERT_TRUE(daemon.Start());
   std::optional<pid_t> pid = daemon.ReadPidfile(daemon.Path("worker.pid"));
   ASSERT_TRUE(pid);
@@ -162,25 +191,15 @@ backoff = { initial = "10s", max = "10s" }
   // A failed start: retried after the backoff.
   EXPECT_EQ(StateOf(status, "web", 0), "backoff") << status.dump(2);
   EXPECT_EQ(PidOf(status, "web", 0), 0);
-  const Json last_exit = Field(status, "web", 0, "last_exit");
-  EXPECT_EQ(last_exit["text"],
-            "killed by SIGKILL because it sent no READY=1 within 500ms")
-      << status.dump(2);
-  EXPECT_EQ(last_exit["signal"], 9);
-  EXPECT_TRUE(daemon.WaitReaped(*pid, "the worker that never got ready"));
-  EXPECT_NE(daemon.Log().find("web[0]: pid " + std::to_string(*pid) +
-                              " sent no READY=1 within 500ms; killing its "
-                              "process group with SIGKILL"),
-            std::string::npos)
-      << daemon.Log();
+  EXPECT_EQ(Field(status, "web", 0, "last_exit")["signal"], 9);
+  ExpectKilledFor(daemon, status, *pid, "no READY=1 within 500ms",
+                  "the worker that never got ready");
 }
 
 TEST(Readiness, StatusTextShowsInStatus) {
-  Daemon daemon(R"toml(
-[program.web]
+  Daemon daemon(NotifyWeb(R"toml(
 command = ["@WORKER@", "--notify-status", "warming up", "--ready-after", "50"]
-ready = "notify"
-)toml");
+)toml"));
   ASSERT_TRUE(daemon.Start());
   ASSERT_TRUE(daemon.WaitFor(
       [](const Json& s) {
@@ -215,18 +234,9 @@ ready = "notify"
 }
 
 TEST(Readiness, WatchdogPingsKeepTheWorker) {
-  Daemon daemon(R"toml(
-[program.web]
-command = ["@WORKER@", "--notify-ready", "--watchdog-every", "50",
-           "--report", "@DIR@/report"]
-ready = "notify"
-watchdog = "300ms"
-)toml");
-  ASSERT_TRUE(daemon.Start());
+  Daemon daemon(WatchdogWeb(R"("--report", "@DIR@/report")"));
   Json status;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return StateOf(s, "web", 0) == "ready"; },
-      "web:0 ready", kDeadline, &status));
+  ASSERT_TRUE(StartUntilReady(daemon, &status));
   const pid_t pid = PidOf(status, "web", 0);
   std::optional<Report> report = WaitForReport(daemon.Path("report"));
   ASSERT_TRUE(report);
@@ -249,18 +259,9 @@ watchdog = "300ms"
 }
 
 TEST(Readiness, SilentWatchdogKillsAndRestarts) {
-  Daemon daemon(R"toml(
-[program.web]
-command = ["@WORKER@", "--notify-ready", "--watchdog-every", "50",
-           "--watchdog-stop-after", "300"]
-ready = "notify"
-watchdog = "300ms"
-)toml");
-  ASSERT_TRUE(daemon.Start());
+  Daemon daemon(WatchdogWeb(R"("--watchdog-stop-after", "300")"));
   Json status;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return StateOf(s, "web", 0) == "ready"; },
-      "web:0 ready", kDeadline, &status));
+  ASSERT_TRUE(StartUntilReady(daemon, &status));
   const pid_t first = PidOf(status, "web", 0);
 
   ASSERT_TRUE(daemon.WaitFor(
@@ -270,15 +271,8 @@ watchdog = "300ms"
       },
       "web:0 to be restarted", kDeadline, &status));
   EXPECT_NE(PidOf(status, "web", 0), first);
-  EXPECT_EQ(LastExitTextOf(status, "web", 0),
-            "killed by SIGKILL because it sent no WATCHDOG=1 for 300ms")
-      << status.dump(2);
-  EXPECT_TRUE(daemon.WaitReaped(first, "the worker whose watchdog fired"));
-  EXPECT_NE(daemon.Log().find("web[0]: pid " + std::to_string(first) +
-                              " sent no WATCHDOG=1 for 300ms; killing its "
-                              "process group with SIGKILL"),
-            std::string::npos)
-      << daemon.Log();
+  ExpectKilledFor(daemon, status, first, "no WATCHDOG=1 for 300ms",
+                  "the worker whose watchdog fired");
 }
 
 // Sends `message` to the abstract socket `address` ("@name") from a child
@@ -300,12 +294,10 @@ pid_t SendFromChild(const sockaddr_un& address, socklen_t length,
 }
 
 TEST(Readiness, MessagesFromStrangersAreIgnored) {
-  Daemon daemon(R"toml(
-[program.web]
+  Daemon daemon(NotifyWeb(R"toml(
 command = ["@WORKER@", "--report", "@DIR@/report"]
-ready = "notify"
 ready_timeout = "60s"
-)toml");
+)toml"));
   ASSERT_TRUE(daemon.Start());
   std::optional<Report> report = WaitForReport(daemon.Path("report"));
   ASSERT_TRUE(report);

@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "tests/support/harness.h"
@@ -100,52 +102,53 @@ async def app(scope, receive, send):
   return ::testing::AssertionSuccess();
 }
 
+// Both programs run two servers.
+constexpr int kWorkers = 2;
+
 // workers.toml: [socket.http] on 127.0.0.1:`port` and `program` (the
-// [program.web] keys) listing it.
+// [program.web] keys but `workers`) listing it.
 std::string WebConfig(int port, std::string_view program) {
   std::ostringstream toml;
   toml << "[socket.http]\n"
        << "listen = \"127.0.0.1:" << port << "\"\n\n"
        << "[program.web]\n"
        << "sockets = [\"http\"]\n"
+       << "workers = " << kWorkers << "\n"
        << program;
   return toml.str();
 }
 
-std::vector<pid_t> SlotPids(const Json& status, int workers) {
-  std::vector<pid_t> pids;
-  for (int i = 0; i < workers; ++i) pids.push_back(PidOf(status, "web", i));
-  return pids;
-}
+// One server under workerd, and what it did under a rolling restart.
+class RealServers : public ::testing::Test {
+ protected:
+  // Runs `program` with `app` as @DIR@/app.py, checks that the server
+  // answers, and runs a rolling restart of web under four clients.
+  // Everything is checked here but the answers' bodies, which differ per
+  // server.
+  void ServeAndRoll(std::string_view program, std::string_view app,
+                    bool keep_alive);
 
-bool SettledReady(const Json& status, int workers) {
-  if (!AllInState(status, "web", workers, "ready")) return false;
-  for (const Json& row : Workers(status, "web")) {
-    if (!row["handover"].is_null()) return false;
-  }
-  return static_cast<int>(Workers(status, "web").size()) == workers;
-}
-
-// What a server did under a rolling restart.
-struct Rolled {
-  std::vector<pid_t> old_pids;
-  std::vector<pid_t> new_pids;
-  LoadResult load;
+  int port_ = 0;
+  std::optional<Daemon> daemon_;
+  std::vector<pid_t> old_pids_;
+  std::vector<pid_t> new_pids_;
+  LoadResult load_;
 };
 
-// Starts workerd, checks that the server answers, and runs a rolling
-// restart of web under four clients. Everything is checked here but the
-// answers' bodies, which differ per server.
-void ServeAndRoll(Daemon& daemon, int port, int workers, bool keep_alive,
-                  Rolled* rolled) {
-  ASSERT_TRUE(daemon.Start());
+void RealServers::ServeAndRoll(std::string_view program, std::string_view app,
+                               bool keep_alive) {
+  port_ = FreePort();
+  ASSERT_GT(port_, 0);
+  daemon_.emplace(WebConfig(port_, program));
+  daemon_->dir().Write("app.py", app);
+  ASSERT_TRUE(daemon_->Start());
   Json status;
   ASSERT_TRUE(
-      daemon.WaitFor([&](const Json& s) { return SettledReady(s, workers); },
-                     "every web worker ready", kPythonDeadline, &status));
-  rolled->old_pids = SlotPids(status, workers);
+      daemon_->WaitFor([&](const Json& s) { return SettledReady(s, kWorkers); },
+                       "every web worker ready", kPythonDeadline, &status));
+  old_pids_ = SlotPids(status, kWorkers);
 
-  const HttpTarget target = TcpTarget(port);
+  const HttpTarget target = TcpTarget(port_);
   ASSERT_TRUE(WaitForHttp(target, kPythonDeadline))
       << "nothing answers on " << target.ToString();
   auto answer = HttpGet(target);
@@ -155,72 +158,56 @@ void ServeAndRoll(Daemon& daemon, int port, int workers, bool keep_alive,
   EXPECT_EQ(std::get<HttpAnswer>(answer).body.rfind("instance=", 0), 0u)
       << std::get<HttpAnswer>(answer).body;
 
-  LoadLoop load(target, 4, keep_alive);
-  ASSERT_TRUE(WaitForRequests(load, 0, 50, kPythonDeadline));
-  CommandResult restart = daemon.RunCtl({"restart", "web"}, kPythonDeadline);
   // Some answers from the new servers only.
-  const bool more = WaitForRequests(load, load.requests(), 50, kPythonDeadline);
-  rolled->load = load.Stop();
-  ReportLoad(rolled->load);
-  ASSERT_TRUE(more);
+  std::optional<LoadedCommand> rollout = RunCtlUnderLoad(
+      *daemon_, {"restart", "web"}, target, keep_alive, 50, kPythonDeadline);
+  ASSERT_TRUE(rollout);
+  const CommandResult& restart = rollout->result;
+  load_ = rollout->load;
 
   EXPECT_EQ(restart.exit_code, 0) << restart.out << restart.err;
-  EXPECT_NE(restart.out.find("web: " + std::to_string(workers) + " of " +
-                             std::to_string(workers) + " workers replaced\n"),
+  EXPECT_NE(restart.out.find("web: " + std::to_string(kWorkers) + " of " +
+                             std::to_string(kWorkers) + " workers replaced\n"),
             std::string::npos)
       << restart.out;
-  EXPECT_EQ(rolled->load.failed, 0) << DescribeLoad(rolled->load);
-  EXPECT_GE(rolled->load.ok, 100) << DescribeLoad(rolled->load);
+  EXPECT_EQ(load_.failed, 0) << DescribeLoad(load_);
+  EXPECT_GE(load_.ok, 100) << DescribeLoad(load_);
 
-  status = daemon.Status();
-  EXPECT_TRUE(SettledReady(status, workers)) << status.dump(2);
-  rolled->new_pids = SlotPids(status, workers);
-  for (int i = 0; i < workers; ++i) {
-    EXPECT_NE(rolled->new_pids[i], rolled->old_pids[i]) << "web:" << i;
-    EXPECT_TRUE(daemon.WaitReaped(
-        rolled->old_pids[i], "the old server of web:" + std::to_string(i)));
+  status = daemon_->Status();
+  EXPECT_TRUE(SettledReady(status, kWorkers)) << status.dump(2);
+  new_pids_ = SlotPids(status, kWorkers);
+  for (int i = 0; i < kWorkers; ++i) {
+    EXPECT_NE(new_pids_[i], old_pids_[i]) << "web:" << i;
+    EXPECT_TRUE(daemon_->WaitReaped(
+        old_pids_[i], "the old server of web:" + std::to_string(i)));
   }
 
   // Answers came from the old servers and then from the new ones.
-  std::set<pid_t> answered = AnsweringPids(rolled->load);
-  bool old_answered = false;
-  bool new_answered = false;
-  for (pid_t pid : rolled->old_pids) old_answered |= answered.count(pid) > 0;
-  for (pid_t pid : rolled->new_pids) new_answered |= answered.count(pid) > 0;
-  EXPECT_TRUE(old_answered) << "no answer from an old server";
-  EXPECT_TRUE(new_answered) << "no answer from a new server";
+  ExpectOldAndNewAnswered(load_, old_pids_, new_pids_, "server");
 }
 
-TEST(RealServers, GunicornTakesItsListenerFromListenFds) {
+TEST_F(RealServers, GunicornTakesItsListenerFromListenFds) {
   ASSERT_TRUE(GunicornInstalled());
-  constexpr int kWorkers = 2;
-  const int port = FreePort();
-  ASSERT_GT(port, 0);
   // No --bind and no flag: gunicorn's arbiter (20.1, gunicorn/systemd.py)
   // takes the sockets of LISTEN_FDS when LISTEN_PID is its own pid, hands
   // them to its workers, and on exit only closes its copies. It also sends
   // "READY=1\nSTATUS=Gunicorn arbiter booted" to NOTIFY_SOCKET once it
   // listens, before its workers are forked; until they accept, connections
   // wait in the listen queue, which workerd keeps open.
-  Daemon daemon(WebConfig(port, R"toml(
+  // A request per connection: the sync workers close every connection.
+  ASSERT_NO_FATAL_FAILURE(ServeAndRoll(R"toml(
 command = ["/usr/bin/gunicorn", "--workers", "2", "--chdir", "@DIR@",
            "app:application"]
-workers = 2
 ready = "notify"
 ready_timeout = "30s"
 stop_timeout = "10s"
-)toml"));
-  daemon.dir().Write("app.py", kWsgiApp);
+)toml",
+                                       kWsgiApp, /*keep_alive=*/false));
 
-  Rolled rolled;
-  // A request per connection: the sync workers close every connection.
-  ServeAndRoll(daemon, port, kWorkers, /*keep_alive=*/false, &rolled);
-  if (::testing::Test::HasFatalFailure()) return;
-
-  Json status = daemon.Status();
+  Json status = daemon_->Status();
   for (int i = 0; i < kWorkers; ++i) {
     EXPECT_EQ(Field(status, "web", i, "message"),
-              "pid " + std::to_string(rolled.new_pids[i]) + " sent READY=1")
+              "pid " + std::to_string(new_pids_[i]) + " sent READY=1")
         << status.dump(2);
     EXPECT_EQ(Field(status, "web", i, "notify_status"),
               "Gunicorn arbiter booted")
@@ -230,7 +217,7 @@ stop_timeout = "10s"
   // Every gunicorn process seen, masters and their workers, goes with
   // workerd; the teardown checks that none is left.
   std::set<pid_t> workers;
-  for (const auto& [body, count] : rolled.load.bodies) {
+  for (const auto& [body, count] : load_.bodies) {
     int instance = 0;
     int master = 0;
     int worker = 0;
@@ -240,31 +227,18 @@ stop_timeout = "10s"
     }
   }
   EXPECT_GE(workers.size(), 2u) << "answers from fewer than two workers";
-  for (pid_t pid : workers) daemon.Track(pid);
-  EXPECT_EQ(daemon.Stop(), 0);
+  for (pid_t pid : workers) daemon_->Track(pid);
+  EXPECT_EQ(daemon_->Stop(), 0);
   for (pid_t pid : workers) {
-    EXPECT_TRUE(daemon.WaitGone(pid, "gunicorn worker " + std::to_string(pid)));
+    EXPECT_TRUE(
+        daemon_->WaitGone(pid, "gunicorn worker " + std::to_string(pid)));
   }
 }
 
-TEST(RealServers, UvicornServesOnTheFdOfItsSocket) {
+TEST_F(RealServers, UvicornServesOnTheFdOfItsSocket) {
   ASSERT_TRUE(UvicornInstalled());
-  constexpr int kWorkers = 2;
-  const int port = FreePort();
-  ASSERT_GT(port, 0);
   // uvicorn sends no READY=1: ready once it stayed up for start_period.
   // Until it accepts, connections wait in the shared listen queue.
-  Daemon daemon(WebConfig(port, R"toml(
-command = ["/usr/bin/python3", "-m", "uvicorn", "--fd", "{fd:http}",
-           "--no-access-log", "app:app"]
-directory = "@DIR@"
-workers = 2
-start_period = "1s"
-stop_timeout = "10s"
-)toml"));
-  daemon.dir().Write("app.py", kAsgiApp);
-
-  Rolled rolled;
   // Kept-alive connections, as a proxy in front of uvicorn keeps them.
   // Not one request per connection: uvicorn (0.17.6 in Debian 12) closes,
   // on SIGTERM, every connection without a parsed request, including one
@@ -274,18 +248,24 @@ stop_timeout = "10s"
   // On a kept-alive connection that is the usual race of reusing an idle
   // connection, which clients retry (counted as `retried`), and the
   // requests in flight are answered with "Connection: close".
-  ServeAndRoll(daemon, port, kWorkers, /*keep_alive=*/true, &rolled);
-  if (::testing::Test::HasFatalFailure()) return;
+  ASSERT_NO_FATAL_FAILURE(ServeAndRoll(R"toml(
+command = ["/usr/bin/python3", "-m", "uvicorn", "--fd", "{fd:http}",
+           "--no-access-log", "app:app"]
+directory = "@DIR@"
+start_period = "1s"
+stop_timeout = "10s"
+)toml",
+                                       kAsgiApp, /*keep_alive=*/true));
   // {fd:http} became 3, the first passed socket.
   std::string argv =
-      ReadFile("/proc/" + std::to_string(rolled.new_pids[0]) + "/cmdline");
+      ReadFile("/proc/" + std::to_string(new_pids_[0]) + "/cmdline");
   EXPECT_NE(argv.find(std::string("--fd\0003\0", 7)), std::string::npos)
       << argv;
-  EXPECT_NE(daemon.Log().find("Uvicorn running on socket ('127.0.0.1', " +
-                              std::to_string(port) + ")"),
+  EXPECT_NE(daemon_->Log().find("Uvicorn running on socket ('127.0.0.1', " +
+                                std::to_string(port_) + ")"),
             std::string::npos)
-      << daemon.Log();
-  EXPECT_EQ(daemon.Stop(), 0);
+      << daemon_->Log();
+  EXPECT_EQ(daemon_->Stop(), 0);
 }
 
 }  // namespace

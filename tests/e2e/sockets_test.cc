@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -27,6 +28,7 @@
 
 #include "tests/support/harness.h"
 #include "tests/support/harness_http.h"
+#include "tests/support/load_checks.h"
 
 namespace workerd::e2e {
 namespace {
@@ -97,6 +99,73 @@ std::optional<Report> ReportOf(Daemon& daemon, const Json& status,
   return report;
 }
 
+// Waits until web has `workers` ready workers; `status` gets the status
+// that shows them.
+bool WaitForReadyWorkers(Daemon& daemon, int workers, Json* status) {
+  return daemon.WaitFor(
+      [&](const Json& s) { return AllInState(s, "web", workers, "ready"); },
+      workers == 1 ? "web:0 ready" : std::to_string(workers) + " ready workers",
+      kDeadline, status);
+}
+
+// The reports of web's first `workers` workers (see ReportOf), each
+// expected to have LISTEN_PID set to its pid and the `expected` values;
+// nullopt after a failure when one is missing.
+std::optional<std::vector<Report>> ExpectReports(Daemon& daemon,
+                                                 const Json& status,
+                                                 int workers,
+                                                 const Report& expected) {
+  std::vector<Report> reports;
+  for (int i = 0; i < workers; ++i) {
+    SCOPED_TRACE("web:" + std::to_string(i));
+    std::optional<Report> report = ReportOf(daemon, status, i);
+    if (!report) {
+      ADD_FAILURE() << "no report of web:" << i;
+      return std::nullopt;
+    }
+    EXPECT_EQ((*report)["env.LISTEN_PID"], (*report)["pid"]);
+    for (const auto& [key, value] : expected) {
+      EXPECT_EQ((*report)[key], value) << key;
+    }
+    reports.push_back(*std::move(report));
+  }
+  return reports;
+}
+
+// Waits until web's `workers` workers of HttpProgram are ready (`status`
+// gets the status that shows them) and expects workerd to say that the
+// socket http listens on 127.0.0.1:`port` (`balance`: "shared" or
+// "reuseport"). Then the workers' reports, as ExpectReports gives them,
+// each expected to have that one socket at fd 3 and the `expected` values.
+std::optional<std::vector<Report>> ServingReports(Daemon& daemon, int workers,
+                                                  int port,
+                                                  std::string_view balance,
+                                                  Report expected,
+                                                  Json* status) {
+  if (!WaitForReadyWorkers(daemon, workers, status)) return std::nullopt;
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  EXPECT_TRUE(daemon.WaitForLog("socket http: listening on " + address + " (" +
+                                std::string(balance) + ")"));
+  expected["env.LISTEN_FDS"] = "1";
+  expected["fd.3.address"] = address;
+  return ExpectReports(daemon, *status, workers, expected);
+}
+
+// The listening sockets ("socket:[inode]") at fd 3 of `reports`.
+std::set<std::string> Fd3Sockets(const std::vector<Report>& reports) {
+  std::set<std::string> sockets;
+  for (const Report& report : reports) sockets.insert(report.at("fd.3"));
+  return sockets;
+}
+
+// GETs `count` times (see GetMany) and expects every one answered.
+Answers ExpectAllAnswered(const HttpTarget& target, int count) {
+  Answers answers = GetMany(target, count);
+  EXPECT_EQ(answers.ok, count)
+      << "first errors: " << ::testing::PrintToString(answers.errors);
+  return answers;
+}
+
 // Whether something accepts TCP connections on 127.0.0.1:port.
 bool Accepts(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -119,32 +188,18 @@ TEST(Sockets, SharedSocketIsOneListenerForEveryWorker) {
   Daemon daemon(HttpSocket(port) + HttpProgram(3));
   ASSERT_TRUE(daemon.Start());
   Json status;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return AllInState(s, "web", 3, "ready"); },
-      "3 ready workers", kDeadline, &status));
-  EXPECT_TRUE(daemon.WaitForLog("socket http: listening on 127.0.0.1:" +
-                                std::to_string(port) + " (shared)"));
-
-  std::set<std::string> sockets;
-  for (int i = 0; i < 3; ++i) {
-    SCOPED_TRACE("web:" + std::to_string(i));
-    std::optional<Report> report = ReportOf(daemon, status, i);
-    ASSERT_TRUE(report);
-    EXPECT_EQ((*report)["env.LISTEN_FDS"], "1");
-    EXPECT_EQ((*report)["env.LISTEN_PID"], (*report)["pid"]);
-    EXPECT_EQ((*report)["env.LISTEN_FDNAMES"], "http");
-    EXPECT_EQ((*report)["fds"], "0,1,2,3");
-    EXPECT_EQ((*report)["fd.3.type"], "stream");
-    EXPECT_EQ((*report)["fd.3.listening"], "yes");
-    EXPECT_EQ((*report)["fd.3.address"], "127.0.0.1:" + std::to_string(port));
-    sockets.insert((*report)["fd.3"]);
-  }
+  std::optional<std::vector<Report>> reports =
+      ServingReports(daemon, 3, port, "shared",
+                     {{"env.LISTEN_FDNAMES", "http"},
+                      {"fds", "0,1,2,3"},
+                      {"fd.3.type", "stream"},
+                      {"fd.3.listening", "yes"}},
+                     &status);
+  ASSERT_TRUE(reports);
   // One socket (one inode) for all three.
-  EXPECT_EQ(sockets.size(), 1u);
+  EXPECT_EQ(Fd3Sockets(*reports).size(), 1u);
 
-  Answers answers = GetMany(HttpTarget{.port = port, .unix_path = ""}, 60);
-  EXPECT_EQ(answers.ok, 60)
-      << "first errors: " << ::testing::PrintToString(answers.errors);
+  Answers answers = ExpectAllAnswered(TcpTarget(port), 60);
   for (const std::string& body : answers.bodies) {
     EXPECT_EQ(body.rfind("instance=", 0), 0u) << body;
   }
@@ -155,30 +210,15 @@ TEST(Sockets, ReuseportSlotKeepsItsListenerWhileItsWorkerIsReplaced) {
   Daemon daemon(HttpSocket(port, "balance = \"reuseport\"") + HttpProgram(2));
   ASSERT_TRUE(daemon.Start());
   Json status;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return AllInState(s, "web", 2, "ready"); },
-      "2 ready workers", kDeadline, &status));
-  EXPECT_TRUE(daemon.WaitForLog("socket http: listening on 127.0.0.1:" +
-                                std::to_string(port) + " (reuseport)"));
-
-  std::set<std::string> sockets;
-  for (int i = 0; i < 2; ++i) {
-    SCOPED_TRACE("web:" + std::to_string(i));
-    std::optional<Report> report = ReportOf(daemon, status, i);
-    ASSERT_TRUE(report);
-    EXPECT_EQ((*report)["env.LISTEN_FDS"], "1");
-    EXPECT_EQ((*report)["env.LISTEN_PID"], (*report)["pid"]);
-    EXPECT_EQ((*report)["fd.3.listening"], "yes");
-    EXPECT_EQ((*report)["fd.3.address"], "127.0.0.1:" + std::to_string(port));
-    sockets.insert((*report)["fd.3"]);
-  }
+  std::optional<std::vector<Report>> reports = ServingReports(
+      daemon, 2, port, "reuseport", {{"fd.3.listening", "yes"}}, &status);
+  ASSERT_TRUE(reports);
   // A listener of its own for each slot, all on the one port.
+  const std::set<std::string> sockets = Fd3Sockets(*reports);
   EXPECT_EQ(sockets.size(), 2u);
 
-  const HttpTarget target{.port = port, .unix_path = ""};
-  Answers answers = GetMany(target, 40);
-  EXPECT_EQ(answers.ok, 40)
-      << "first errors: " << ::testing::PrintToString(answers.errors);
+  const HttpTarget target = TcpTarget(port);
+  ExpectAllAnswered(target, 40);
 
   // Load all through the kill. Keep-alive clients whose connection was
   // web:0's reconnect, and new connections that the kernel hashes to
@@ -189,18 +229,10 @@ TEST(Sockets, ReuseportSlotKeepsItsListenerWhileItsWorkerIsReplaced) {
   constexpr int kFreshClients = 2;
   LoadLoop kept_alive(target, 6, /*keep_alive=*/true);
   LoadLoop fresh(target, kFreshClients, /*keep_alive=*/false);
-  auto wait_for_requests = [&](int more) {
-    const int until = fresh.requests() + more;
-    const auto deadline = Clock::now() + kDeadline;
-    while (fresh.requests() < until && Clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return fresh.requests() >= until;
-  };
-  ASSERT_TRUE(wait_for_requests(50));
+  ASSERT_TRUE(WaitForRequests(fresh, fresh.requests(), 50));
   std::optional<pid_t> replacement = daemon.KillAndWaitReplaced("web", 0);
   ASSERT_TRUE(replacement);
-  EXPECT_TRUE(wait_for_requests(100));
+  EXPECT_TRUE(WaitForRequests(fresh, fresh.requests(), 100));
   LoadResult kept_result = kept_alive.Stop();
   LoadResult fresh_result = fresh.Stop();
 
@@ -250,24 +282,20 @@ start_period = "0s"
 )toml");
   ASSERT_TRUE(daemon.Start());
   Json status;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return AllInState(s, "web", 1, "ready"); },
-      "web:0 ready", kDeadline, &status));
-  std::optional<Report> report = ReportOf(daemon, status, 0);
-  ASSERT_TRUE(report);
-
+  ASSERT_TRUE(WaitForReadyWorkers(daemon, 1, &status));
   // The program's order, not the order of the [socket.NAME] tables.
-  EXPECT_EQ((*report)["env.LISTEN_FDS"], "2");
-  EXPECT_EQ((*report)["env.LISTEN_PID"], (*report)["pid"]);
-  EXPECT_EQ((*report)["env.LISTEN_FDNAMES"], "a:b");
-  EXPECT_EQ((*report)["fds"], "0,1,2,3,4");
-  EXPECT_EQ((*report)["fd.3.address"], "127.0.0.1:" + std::to_string(port_a));
-  EXPECT_EQ((*report)["fd.4.address"], "127.0.0.1:" + std::to_string(port_b));
-  EXPECT_EQ((*report)["fd.3.listening"], "yes");
-  EXPECT_EQ((*report)["fd.4.listening"], "yes");
   // {fd:NAME} expanded to the number, inside a word and as a whole word.
-  EXPECT_EQ((*report)["argv4"], "b is fd 4");
-  EXPECT_EQ((*report)["argv6"], "3");
+  ASSERT_TRUE(
+      ExpectReports(daemon, status, 1,
+                    {{"env.LISTEN_FDS", "2"},
+                     {"env.LISTEN_FDNAMES", "a:b"},
+                     {"fds", "0,1,2,3,4"},
+                     {"fd.3.address", "127.0.0.1:" + std::to_string(port_a)},
+                     {"fd.4.address", "127.0.0.1:" + std::to_string(port_b)},
+                     {"fd.3.listening", "yes"},
+                     {"fd.4.listening", "yes"},
+                     {"argv4", "b is fd 4"},
+                     {"argv6", "3"}}));
   EXPECT_TRUE(daemon.WaitForLog("b is fd 4\n"));
 }
 
@@ -280,9 +308,7 @@ mode = "0600"
   const std::string path = daemon.Path("http.sock");
   ASSERT_TRUE(daemon.Start());
   Json status;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return AllInState(s, "web", 1, "ready"); },
-      "web:0 ready", kDeadline, &status));
+  ASSERT_TRUE(WaitForReadyWorkers(daemon, 1, &status));
 
   struct stat file {};
   ASSERT_EQ(stat(path.c_str(), &file), 0) << path << ": " << strerror(errno);
@@ -473,30 +499,16 @@ TEST(Sockets, AdoptsTheSocketPassedBySystemd) {
 
   // The first connection is what makes it exec workerd; it waits in the
   // socket's queue until a worker accepts it.
-  const HttpTarget target{.port = passed_port, .unix_path = ""};
+  const HttpTarget target = TcpTarget(passed_port);
   ASSERT_TRUE(WaitForHttp(target)) << daemon.Log();
   Json status;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return AllInState(s, "web", 2, "ready"); },
-      "2 ready workers", kDeadline, &status));
-  EXPECT_TRUE(daemon.WaitForLog("socket http: listening on 127.0.0.1:" +
-                                std::to_string(passed_port) + " (shared)"));
-
-  for (int i = 0; i < 2; ++i) {
-    SCOPED_TRACE("web:" + std::to_string(i));
-    std::optional<Report> report = ReportOf(daemon, status, i);
-    ASSERT_TRUE(report);
-    EXPECT_EQ((*report)["env.LISTEN_FDS"], "1");
-    EXPECT_EQ((*report)["env.LISTEN_PID"], (*report)["pid"]);
-    EXPECT_EQ((*report)["env.LISTEN_FDNAMES"], "http");
-    EXPECT_EQ((*report)["fds"], "0,1,2,3");
-    EXPECT_EQ((*report)["fd.3.address"],
-              "127.0.0.1:" + std::to_string(passed_port));
-    // systemd-socket-activate became workerd, in the same process.
-    EXPECT_EQ((*report)["ppid"], std::to_string(activate.pid()));
-  }
-  Answers answers = GetMany(target, 20);
-  EXPECT_EQ(answers.ok, 20) << ::testing::PrintToString(answers.errors);
+  // systemd-socket-activate became workerd, in the same process: ppid.
+  ASSERT_TRUE(ServingReports(daemon, 2, passed_port, "shared",
+                             {{"env.LISTEN_FDNAMES", "http"},
+                              {"fds", "0,1,2,3"},
+                              {"ppid", std::to_string(activate.pid())}},
+                             &status));
+  ExpectAllAnswered(target, 20);
   EXPECT_FALSE(Accepts(configured_port))
       << "workerd bound the configured port too";
 
