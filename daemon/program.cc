@@ -33,20 +33,6 @@ const Worker* Program::FindCandidate(int instance) const {
   return it == candidates_.end() ? nullptr : it->second.get();
 }
 
-Worker* Program::FindByPid(pid_t pid) const {
-  if (pid <= 0) return nullptr;
-  for (const auto& worker : workers_) {
-    if (worker->pid() == pid) return worker.get();
-  }
-  for (const auto& [instance, candidate] : candidates_) {
-    if (candidate->pid() == pid) return candidate.get();
-  }
-  for (const auto& worker : departing_) {
-    if (worker->pid() == pid) return worker.get();
-  }
-  return nullptr;
-}
-
 void Program::ForEachWorker(
     const std::function<void(const Worker&)>& visit) const {
   for (const auto& worker : workers_) visit(*worker);

@@ -36,8 +36,6 @@ class Program : private RolloutSlots {
   Worker* FindWorker(int instance) const;
   // The new worker being started beside the slot's during a rollout.
   const Worker* FindCandidate(int instance) const;
-  // The worker, candidate or departing worker whose process is `pid`.
-  Worker* FindByPid(pid_t pid) const;
   // Every worker object: slots, candidates, and replaced ones winding down.
   void ForEachWorker(const std::function<void(const Worker&)>& visit) const;
 

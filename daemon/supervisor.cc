@@ -25,6 +25,13 @@ Supervisor::Supervisor(EventLoop& loop, Spawner& spawner, Config config,
   context.listeners = &listeners_;
   context.notify_socket = &notify_address_;
   context.on_change = [this](const Worker&) { OnWorkerChange(); };
+  context.on_process = [this](Worker& worker, pid_t pid, bool running) {
+    if (running) {
+      workers_by_pid_[pid] = &worker;
+    } else {
+      workers_by_pid_.erase(pid);
+    }
+  };
   for (const ProgramSpec& spec : config_.programs) {
     programs_.push_back(std::make_unique<Program>(context, spec));
   }
@@ -97,10 +104,8 @@ bool Supervisor::IsWorkerPid(pid_t pid) const {
 }
 
 Worker* Supervisor::FindWorkerByPid(pid_t pid) const {
-  for (const auto& program : programs_) {
-    if (Worker* worker = program->FindByPid(pid)) return worker;
-  }
-  return nullptr;
+  auto found = workers_by_pid_.find(pid);
+  return found == workers_by_pid_.end() ? nullptr : found->second;
 }
 
 bool Supervisor::OnNotify(pid_t sender, const NotifyMessage& message) {

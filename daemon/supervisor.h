@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "daemon/config.h"
@@ -79,6 +80,9 @@ class Supervisor {
   Listeners listeners_;
   std::string notify_address_;
   std::vector<std::unique_ptr<Program>> programs_;
+  // Every worker process by pid: notify messages and orphan reaping look
+  // up senders and children here, not by walking every worker.
+  std::unordered_map<pid_t, Worker*> workers_by_pid_;
   std::vector<Waiter> waiters_;
   bool check_scheduled_ = false;
   // Cleared by the destructor: checks queued on the loop are skipped.

@@ -59,7 +59,14 @@ Worker::Worker(WorkerContext context, const ProgramSpec* spec, int instance,
 Worker::~Worker() {
   // Nothing is left running unsupervised: whatever remains is killed, and
   // the subreaper collects the zombie once this object no longer tracks it.
-  if (process_) KillProcessGroup();
+  if (process_) {
+    KillProcessGroup();
+    ReportProcess(false);
+  }
+}
+
+void Worker::ReportProcess(bool running) {
+  if (context_.on_process) context_.on_process(*this, process_->pid, running);
 }
 
 std::optional<TimePoint> Worker::process_started() const {
@@ -183,6 +190,7 @@ void Worker::Spawn() {
   process_->pidfd = std::move(spawned.pidfd);
   process_->started = context_.loop->Now();
   process_->exit_source = std::move(exit_source);
+  ReportProcess(true);
   kill_reason_.clear();
   notify_status_.clear();
 
@@ -272,6 +280,7 @@ void Worker::OnExit(const siginfo_t& info) {
   // Anything the worker left in its group goes with it: no orphans.
   KillProcessGroup();
   pid_t pid = process_->pid;
+  ReportProcess(false);
   bool was_up = state_ == WorkerState::kReady;
   bool was_stopping = state_ == WorkerState::kStopping;
   // sd-event reaps the child through its pidfd after this callback

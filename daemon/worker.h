@@ -53,6 +53,9 @@ struct WorkerContext {
   const std::string* notify_socket = nullptr;
   // Called after every state change (the worker is in a consistent state).
   std::function<void(const class Worker&)> on_change;
+  // Called when the worker's process starts (`running`) and when the worker
+  // lets go of it: an index of pids can follow.
+  std::function<void(class Worker&, pid_t pid, bool running)> on_process;
 };
 
 class Worker {
@@ -130,6 +133,7 @@ class Worker {
   // with that reason.
   void KillForFailure(std::string reason);
   void BecomeReady(std::string message);
+  void ReportProcess(bool running);
 
   WorkerContext context_;
   const ProgramSpec* spec_;
