@@ -1,12 +1,13 @@
 #include "daemon/credentials.h"
 
 #include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <string>
+
+#include "daemon/accounts.h"
 
 namespace workerd {
 
@@ -19,22 +20,14 @@ Credentials ResolveCredentials(std::optional<uid_t> uid,
 
   std::string user_name;
   if (uid) {
-    long size = sysconf(_SC_GETPW_R_SIZE_MAX);
-    std::vector<char> buffer(size > 0 ? size : 16384);
-    passwd entry;
-    passwd* found = nullptr;
-    int result;
-    while ((result = getpwuid_r(*uid, &entry, buffer.data(), buffer.size(),
-                                &found)) == ERANGE) {
-      buffer.resize(buffer.size() * 2);
-    }
-    if (found != nullptr) {
-      user_name = found->pw_name;
-      if (!creds.gid) creds.gid = found->pw_gid;
+    int error = 0;
+    if (std::optional<Account> account = FindUserById(*uid, &error)) {
+      user_name = account->name;
+      if (!creds.gid) creds.gid = account->gid;
     } else if (!creds.gid) {
       // Without a group to switch to, the worker would keep workerd's
       // (root's, typically): refuse rather than guess.
-      creds.lookup_error = result != 0 ? result : ENOENT;
+      creds.lookup_error = error != 0 ? error : ENOENT;
       return creds;
     }
   }

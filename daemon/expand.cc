@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "daemon/suggest.h"
+#include "daemon/toml_reader.h"  // Header
 
 namespace workerd {
 namespace {
@@ -39,6 +40,43 @@ std::size_t FdPlaceholderAt(std::string_view text, bool ignore_case,
   if (close == std::string_view::npos || text[close] != '}') return 0;
   *name = text.substr(kFdPrefix.size(), close - kFdPrefix.size());
   return close + 1;
+}
+
+// Why "{fd:NAME}" does not name one of the program's `sockets`.
+std::string UnknownFdMessage(const std::string& socket,
+                             const std::vector<std::string>& sockets,
+                             const std::vector<std::string>& declared_names) {
+  auto fd = [](std::string_view name) {
+    return Quoted("{fd:" + std::string(name) + "}");
+  };
+  if (socket.empty()) {
+    return fd(socket) +
+           " has no socket name; write \"{fd:NAME}\" with NAME one of the "
+           "program's sockets";
+  }
+  const bool declared = std::find(declared_names.begin(), declared_names.end(),
+                                  socket) != declared_names.end();
+  if (sockets.empty() && !declared) {
+    return fd(socket) +
+           " names a socket, but the program has none; "
+           "declare " +
+           Header("socket", socket) + " and list it in sockets = [" +
+           Quoted(socket) + "]";
+  }
+  std::string message = fd(socket) + " is not one of the program's sockets";
+  if (const std::optional<std::string> meant = Suggest(socket, sockets)) {
+    return message + " (did you mean " + fd(*meant) + "?)";
+  }
+  if (declared) {
+    return message + "; add " + Quoted(socket) +
+           " to its sockets to pass it to the workers";
+  }
+  message += "; they are ";
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    if (i > 0) message += ", ";
+    message += Quoted(sockets[i]);
+  }
+  return message;
 }
 
 }  // namespace
@@ -115,6 +153,22 @@ std::optional<std::string> FindUnknownFdPlaceholder(
     if (std::find(sockets.begin(), sockets.end(), name) == sockets.end()) {
       return std::string(name);
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckPlaceholders(
+    std::string_view text, const std::vector<std::string>& sockets,
+    const std::vector<std::string>& declared) {
+  if (const std::optional<Misspelling> wrong =
+          FindMisspelledPlaceholder(text)) {
+    return Quoted(wrong->written) + " is not a placeholder (did you mean " +
+           Quoted(wrong->meant) +
+           "?); only {instance}, {program} and {fd:NAME} are replaced";
+  }
+  if (const std::optional<std::string> unknown =
+          FindUnknownFdPlaceholder(text, sockets)) {
+    return UnknownFdMessage(*unknown, sockets, declared);
   }
   return std::nullopt;
 }

@@ -54,4 +54,15 @@ std::optional<Misspelling> FindMisspelledPlaceholder(std::string_view text);
 std::optional<std::string> FindUnknownFdPlaceholder(
     std::string_view text, const std::vector<std::string>& sockets);
 
+// Why `text`, a command word or env value of a program, would not expand
+// as its author meant: a sentence for after "command: " or "env.NAME: "
+// about its first misspelled placeholder (FindMisspelledPlaceholder) or
+// "{fd:NAME}" that is not one of `sockets` (the program's), with a fix.
+// `declared` are the names of every [socket.NAME] of the file, so that the
+// fix can say whether to declare the socket or list it. nullopt when every
+// placeholder is right.
+std::optional<std::string> CheckPlaceholders(
+    std::string_view text, const std::vector<std::string>& sockets,
+    const std::vector<std::string>& declared);
+
 }  // namespace workerd

@@ -6,6 +6,8 @@
 #include <array>
 #include <utility>
 
+#include "daemon/suggest.h"
+
 namespace workerd {
 namespace {
 
@@ -58,6 +60,13 @@ std::vector<std::string> SignalNames() {
     if (const char* name = sigabbrev_np(number)) names.emplace_back(name);
   }
   return names;
+}
+
+std::optional<std::string> SuggestSignal(std::string_view text) {
+  if (text.size() > 3 && (text.starts_with("SIG") || text.starts_with("sig"))) {
+    text.remove_prefix(3);
+  }
+  return Suggest(text, SignalNames());
 }
 
 }  // namespace workerd

@@ -21,4 +21,9 @@ std::string SignalName(int signal);
 // candidates for a "did you mean".
 std::vector<std::string> SignalNames();
 
+// The signal name, without "SIG", that `text` (which ParseSignal refused)
+// is most likely a misspelling of: "TERM" for "TREM" or "SIGTREM". A
+// leading "SIG" or "sig" is ignored. nullopt when no name is close.
+std::optional<std::string> SuggestSignal(std::string_view text);
+
 }  // namespace workerd

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -165,6 +166,47 @@ TEST(FindUnknownFdPlaceholderTest, IgnoresKnownNamesAndOtherText) {
   EXPECT_EQ(FindUnknownFdPlaceholder("{fd:{instance}}", sockets), std::nullopt);
   // Another case is FindMisspelledPlaceholder's to report.
   EXPECT_EQ(FindUnknownFdPlaceholder("{FD:x}", sockets), std::nullopt);
+}
+
+TEST(CheckPlaceholdersTest, AcceptsWhatExpandsAsMeant) {
+  const std::vector<std::string> sockets = {"http", "admin"};
+  EXPECT_EQ(CheckPlaceholders("--port={fd:http} -n {instance}", sockets,
+                              {"http", "admin", "other"}),
+            std::nullopt);
+  EXPECT_EQ(CheckPlaceholders("{json} {{x}} $HOME", {}, {}), std::nullopt);
+}
+
+TEST(CheckPlaceholdersTest, ExplainsAMisspelling) {
+  EXPECT_EQ(CheckPlaceholders("--id={instnace}", {}, {}),
+            "\"{instnace}\" is not a placeholder (did you mean "
+            "\"{instance}\"?); only {instance}, {program} and {fd:NAME} are "
+            "replaced");
+  EXPECT_EQ(CheckPlaceholders("{FD:http}", {"http"}, {"http"}),
+            "\"{FD:http}\" is not a placeholder (did you mean "
+            "\"{fd:http}\"?); only {instance}, {program} and {fd:NAME} are "
+            "replaced");
+}
+
+TEST(CheckPlaceholdersTest, ExplainsAnUnknownSocket) {
+  const std::vector<std::string> sockets = {"http", "admin"};
+  const std::vector<std::string> declared = {"http", "admin", "metrics"};
+  EXPECT_EQ(CheckPlaceholders("{fd:}", sockets, declared),
+            "\"{fd:}\" has no socket name; write \"{fd:NAME}\" with NAME "
+            "one of the program's sockets");
+  EXPECT_EQ(CheckPlaceholders("{fd:htp}", sockets, declared),
+            "\"{fd:htp}\" is not one of the program's sockets (did you mean "
+            "\"{fd:http}\"?)");
+  EXPECT_EQ(CheckPlaceholders("{fd:metrics}", sockets, declared),
+            "\"{fd:metrics}\" is not one of the program's sockets; add "
+            "\"metrics\" to its sockets to pass it to the workers");
+  EXPECT_EQ(CheckPlaceholders("{fd:zzz}", sockets, declared),
+            "\"{fd:zzz}\" is not one of the program's sockets; they are "
+            "\"http\", \"admin\"");
+  // Neither listed nor declared, by a program without sockets: both steps.
+  EXPECT_EQ(CheckPlaceholders("{fd:my.sock}", {}, {}),
+            "\"{fd:my.sock}\" names a socket, but the program has none; "
+            "declare [socket.\"my.sock\"] and list it in sockets = "
+            "[\"my.sock\"]");
 }
 
 }  // namespace

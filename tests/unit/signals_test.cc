@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace workerd {
 namespace {
@@ -81,6 +82,20 @@ TEST(SignalNamesTest, ListsNamesWithoutSigInNumberOrder) {
   EXPECT_EQ(names[0], "HUP");
   EXPECT_EQ(names[SIGTERM - 1], "TERM");
   EXPECT_NE(std::find(names.begin(), names.end(), "KILL"), names.end());
+}
+
+TEST(SuggestSignalTest, SuggestsANameWithoutSig) {
+  EXPECT_EQ(SuggestSignal("TREM"), "TERM");
+  EXPECT_EQ(SuggestSignal("SIGTREM"), "TERM");
+  EXPECT_EQ(SuggestSignal("sigtrem"), "TERM");
+  EXPECT_EQ(SuggestSignal("USR3"), "USR1");
+  EXPECT_EQ(SuggestSignal("SIGHPU"), "HUP");
+}
+
+TEST(SuggestSignalTest, NothingWhenNoNameIsClose) {
+  EXPECT_EQ(SuggestSignal("SHUTDOWN"), std::nullopt);
+  EXPECT_EQ(SuggestSignal("SIG"), std::nullopt);
+  EXPECT_EQ(SuggestSignal(""), std::nullopt);
 }
 
 }  // namespace

@@ -1,0 +1,384 @@
+// Reading the [program.NAME] tables of workers.toml
+// (daemon/config_loader.h).
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "daemon/command_split.h"
+#include "daemon/config.h"
+#include "daemon/config_loader.h"
+#include "daemon/duration.h"
+#include "daemon/expand.h"
+#include "daemon/signals.h"
+#include "daemon/suggest.h"
+#include "daemon/toml_reader.h"
+
+namespace workerd::config_internal {
+namespace {
+
+// Set by workerd in every worker's environment: a value from the file would
+// either be overwritten or break socket activation, readiness and the
+// watchdog.
+constexpr std::string_view kReservedEnv[] = {
+    "LISTEN_FDS",    "LISTEN_PID",   "LISTEN_FDNAMES",  "NOTIFY_SOCKET",
+    "WATCHDOG_USEC", "WATCHDOG_PID", "WORKERD_PROGRAM", "WORKERD_INSTANCE"};
+
+bool Contains(std::string_view text, char c) {
+  return text.find(c) != std::string_view::npos;
+}
+
+// `sockets = ["http", "admin"]`: names of [socket.NAME] tables. Every name
+// written goes into `*sockets` once, known or not, so that an unknown one is
+// reported here and not again at each {fd:NAME}.
+void ReadSocketList(const LoadContext& context, TableReader& reader,
+                    const toml::node& node, std::vector<std::string>* sockets) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr) {
+    std::string message =
+        R"(sockets must be an array of socket names like ["http"], not )" +
+        Describe(node);
+    if (node.is_string()) {
+      message += "; write [" + Quoted(node.as_string()->get()) + "]";
+    }
+    reader.Error(node, message);
+    return;
+  }
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::node& entry = *array->get(i);
+    if (!entry.is_string()) {
+      reader.Error(entry, "sockets[" + std::to_string(i) +
+                              "] must be a string, not " + Describe(entry));
+      continue;
+    }
+    const std::string& name = entry.as_string()->get();
+    if (std::find(sockets->begin(), sockets->end(), name) != sockets->end()) {
+      reader.Error(entry, "sockets: " + Quoted(name) +
+                              " is listed twice; a worker gets each socket "
+                              "once");
+      continue;
+    }
+    sockets->push_back(name);
+    const std::vector<std::string>& declared = context.socket_names;
+    if (std::find(declared.begin(), declared.end(), name) != declared.end()) {
+      continue;
+    }
+    const std::optional<std::string> meant = Suggest(name, declared);
+    reader.Error(entry,
+                 "sockets: there is no socket " + Quoted(name) +
+                     (meant ? TableReader::DidYouMean(meant)
+                            : "; declare it with " + Header("socket", name)));
+  }
+}
+
+// A string that will go through ExpandPlaceholders and then to the kernel,
+// named `name` in messages; `sockets` are the program's. False after
+// reporting an error.
+bool CheckExpandable(LoadContext& context, const toml::node& at,
+                     const std::string& name, std::string_view text,
+                     const std::vector<std::string>& sockets) {
+  if (Contains(text, '\0')) {
+    context.errors.Add(at, name + " must not contain a NUL character");
+    return false;
+  }
+  if (const std::optional<std::string> wrong =
+          CheckPlaceholders(text, sockets, context.socket_names)) {
+    context.errors.Add(at, name + ": " + *wrong);
+    return false;
+  }
+  return true;
+}
+
+void ReadCommand(LoadContext& context, TableReader& reader,
+                 SourcePosition header, ProgramSpec* program) {
+  const toml::node* node = reader.Find("command");
+  if (node == nullptr) {
+    context.errors.Add(header, "[" + reader.name() +
+                                   "] has no command; add one like command = "
+                                   "[\"/usr/bin/app\", \"--port\", \"8000\"]");
+    return;
+  }
+  std::vector<std::string> words;
+  if (const toml::value<std::string>* text = node->as_string()) {
+    std::string error;
+    std::optional<std::vector<std::string>> split =
+        SplitCommand(text->get(), &error);
+    if (!split) {
+      reader.Error(*node, "command: " + error);
+      return;
+    }
+    words = std::move(*split);
+    if (!words.empty() && words.front().empty()) {
+      reader.Error(*node, "command must start with a program, not \"\"");
+      return;
+    }
+  } else if (const toml::array* array = node->as_array()) {
+    const std::size_t errors_before = context.errors.Count();
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::node& word = *array->get(i);
+      const std::string name = "command[" + std::to_string(i) + "]";
+      if (!word.is_string()) {
+        reader.Error(word, name + " must be a string, not " + Describe(word));
+      } else if (word.as_string()->get().empty()) {
+        reader.Error(word, name + " must not be empty");
+      } else {
+        words.push_back(word.as_string()->get());
+      }
+    }
+    if (context.errors.Count() != errors_before) return;
+  } else {
+    reader.Mismatch(*node, "command",
+                    R"(an array of strings like ["gunicorn", "app:wsgi"] )"
+                    "or a string");
+    return;
+  }
+  if (words.empty()) {
+    reader.Error(*node, "command must not be empty");
+    return;
+  }
+  for (const std::string& word : words) {
+    if (!CheckExpandable(context, *node, "command", word, program->sockets)) {
+      return;
+    }
+  }
+  program->command = std::move(words);
+}
+
+// Workers start in the directory, so a missing one would only show up as
+// every spawn failing; say it now, with the path as resolved.
+void CheckDirectory(const LoadContext& context, TableReader& reader,
+                    const toml::node& at, std::string* directory) {
+  const std::string written = *directory;
+  if (written.empty()) {
+    reader.Error(at,
+                 "directory must not be empty; leave it out to start "
+                 "workers in workerd's own directory");
+    return;
+  }
+  *directory = context.Resolve(written);
+  std::string shown = Quoted(written);
+  if (*directory != written) shown += " (" + *directory + ")";
+  struct stat info;
+  if (::stat(directory->c_str(), &info) != 0) {
+    reader.Error(at,
+                 "directory: " + shown +
+                     (errno == ENOENT ? std::string(" does not exist")
+                                      : std::string(": ") + strerror(errno)));
+  } else if (!S_ISDIR(info.st_mode)) {
+    reader.Error(at, "directory: " + shown + " is not a directory");
+  }
+}
+
+void ReadEnv(LoadContext& context, const toml::table& table,
+             const std::vector<std::string>& sockets,
+             std::vector<std::pair<std::string, std::string>>* env) {
+  Errors& errors = context.errors;
+  // No TableReader: any name may be a key. In file order, as with programs.
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (auto&& [key, node] : table) entries.emplace_back(&key, &node);
+  std::stable_sort(entries.begin(), entries.end(), [](auto& a, auto& b) {
+    const SourcePosition x = PositionOf(a.first->source());
+    const SourcePosition y = PositionOf(b.first->source());
+    return std::pair(x.line, x.column) < std::pair(y.line, y.column);
+  });
+  for (const auto& [key, node] : entries) {
+    const std::string_view name = key->str();
+    const std::string display = "env." + TomlKey(name);
+    if (name.empty()) {
+      errors.Add(*key, "env: a variable name must not be empty");
+      continue;
+    }
+    if (Contains(name, '=') || Contains(name, '\0')) {
+      errors.Add(*key, "env: the name " + Quoted(name) +
+                           " must not contain \"=\" or a NUL character");
+      continue;
+    }
+    if (std::find(std::begin(kReservedEnv), std::end(kReservedEnv), name) !=
+        std::end(kReservedEnv)) {
+      errors.Add(*key, display +
+                           " is set by workerd for each worker and cannot "
+                           "be set here");
+      continue;
+    }
+    if (!node->is_string()) {
+      std::string message =
+          display + " must be a string, not " + Describe(*node);
+      if (node->is_number() || node->is_boolean()) {
+        std::ostringstream written;
+        node->visit([&](auto&& value) { written << value; });
+        message += "; write " + Quoted(written.str());
+      }
+      errors.Add(*node, message);
+      continue;
+    }
+    const std::string& value = node->as_string()->get();
+    if (CheckExpandable(context, *node, display, value, sockets)) {
+      env->emplace_back(name, value);
+    }
+  }
+}
+
+void ReadBackoff(LoadContext& context, const toml::table& table,
+                 const std::string& program, Backoff* backoff) {
+  TableReader reader(context.errors, table, program + ".backoff", "backoff.");
+  const std::size_t errors_before = context.errors.Count();
+  const toml::node* initial =
+      reader.DurationAt("initial", false, &backoff->initial);
+  const toml::node* max = reader.DurationAt("max", false, &backoff->max);
+  if (context.errors.Count() == errors_before &&
+      backoff->max < backoff->initial) {
+    if (max != nullptr) {
+      reader.Error(*max, "backoff.max (" + FormatDuration(backoff->max) +
+                             ") must not be less than backoff.initial (" +
+                             FormatDuration(backoff->initial) + ")");
+    } else {
+      reader.Error(*initial,
+                   "backoff.initial (" + FormatDuration(backoff->initial) +
+                       ") must not be more than backoff.max (" +
+                       FormatDuration(backoff->max) + ", the default)");
+    }
+  }
+  reader.ReportUnknownKeys();
+}
+
+void ReadCrashLimit(LoadContext& context, const toml::table& table,
+                    const std::string& program, CrashLimit* limit) {
+  TableReader reader(context.errors, table, program + ".crash_limit",
+                     "crash_limit.");
+  reader.Integer("restarts", 1, kMaxCrashLimitRestarts, &limit->restarts);
+  reader.DurationAt("within", false, &limit->within);
+  reader.ReportUnknownKeys();
+}
+
+void ReadSignal(TableReader& reader, const toml::node& node, int* signal) {
+  const std::string expected =
+      R"(a signal name like "TERM", "INT" or "QUIT", or a number from 1 to )" +
+      std::to_string(NSIG - 1);
+  std::optional<int> parsed;
+  if (const toml::value<std::string>* name = node.as_string()) {
+    parsed = ParseSignal(name->get());
+    if (!parsed) {
+      reader.Error(node,
+                   "stop_signal must be " + expected + ", not " +
+                       Quoted(name->get()) +
+                       TableReader::DidYouMean(SuggestSignal(name->get())));
+      return;
+    }
+  } else if (const toml::value<std::int64_t>* number = node.as_integer()) {
+    if (number->get() >= 1 && number->get() < NSIG) {
+      parsed = static_cast<int>(number->get());
+    } else {
+      reader.Error(node, "stop_signal must be " + expected + ", not " +
+                             std::to_string(number->get()));
+      return;
+    }
+  } else {
+    reader.Mismatch(node, "stop_signal", expected);
+    return;
+  }
+  *signal = *parsed;
+}
+
+ProgramSpec ReadProgram(LoadContext& context, std::string_view name,
+                        const toml::table& table) {
+  ProgramSpec program;
+  program.name = name;
+  program.position = PositionOf(table.source());
+  CheckName(context.errors, table, "program", name);
+  const std::string table_name = "program." + TomlKey(name);
+  TableReader reader(context.errors, table, table_name);
+
+  // Before the command and env: {fd:NAME} there needs the names.
+  if (const toml::node* node = reader.Find("sockets")) {
+    ReadSocketList(context, reader, *node, &program.sockets);
+  }
+  ReadCommand(context, reader, program.position, &program);
+  reader.Integer("workers", 0, kMaxWorkersPerProgram, &program.workers);
+  if (const toml::node* node = reader.String("directory", &program.directory)) {
+    CheckDirectory(context, reader, *node, &program.directory);
+  }
+  if (const toml::table* env = reader.Table("env", R"({ NAME = "value" })")) {
+    ReadEnv(context, *env, program.sockets, &program.env);
+  }
+  if (const toml::node* node = reader.String("user", &program.user)) {
+    if (const std::optional<Account> user =
+            LookUpUser(reader, *node, "user", program.user)) {
+      program.uid = user->uid;
+      program.gid = user->gid;
+    }
+  }
+  std::string group;
+  if (const toml::node* node = reader.String("group", &group)) {
+    if (const std::optional<gid_t> gid =
+            LookUpGroup(reader, *node, "group", group)) {
+      program.gid = gid;
+    }
+  }
+  reader.OneOf("restart", kRestartPolicies, &program.restart);
+  reader.DurationAt("start_period", true, &program.start_period);
+  if (const toml::node* node = reader.Find("stop_signal")) {
+    ReadSignal(reader, *node, &program.stop_signal);
+  }
+  reader.DurationAt("stop_timeout", true, &program.stop_timeout);
+  if (const toml::table* backoff =
+          reader.Table("backoff", R"({ initial = "100ms", max = "30s" })")) {
+    ReadBackoff(context, *backoff, table_name, &program.backoff);
+  }
+  if (const toml::table* limit =
+          reader.Table("crash_limit", R"({ restarts = 5, within = "60s" })")) {
+    ReadCrashLimit(context, *limit, table_name, &program.crash_limit);
+  }
+  reader.Bool("autostart", &program.autostart);
+  const toml::node* ready = reader.OneOf("ready", kReadiness, &program.ready);
+  if (const toml::node* timeout =
+          reader.DurationAt("ready_timeout", false, &program.ready_timeout)) {
+    // A bad `ready` is reported already; this would only add noise.
+    const bool ready_valid = ready != nullptr || table.get("ready") == nullptr;
+    if (ready_valid && program.ready != Readiness::kNotify) {
+      reader.Error(*timeout,
+                   "ready_timeout applies only to ready = \"notify\"; with "
+                   "ready = \"exec\" a worker is ready after start_period");
+    }
+  }
+  reader.DurationAt("watchdog", false, &program.watchdog);
+  reader.ReportUnknownKeys([&](std::string_view key, const toml::node& node) {
+    if (key == "listen") {
+      return std::string(
+          " (sockets are declared in [socket.NAME] with listen = \"...\" "
+          "and passed to programs that list them in sockets = [\"NAME\"])");
+    }
+    return DottedNameHint("program", name, key, node);
+  });
+  return program;
+}
+
+}  // namespace
+
+void ReadPrograms(LoadContext& context, const toml::table& table,
+                  std::vector<ProgramSpec>* programs) {
+  const auto found =
+      TablesInOrder(context.errors, table, "program", "[program.web]");
+  for (const auto& [name, program] : found) {
+    if (programs->size() == static_cast<std::size_t>(kMaxPrograms)) {
+      context.errors.Add(*program, "too many programs: at most " +
+                                       std::to_string(kMaxPrograms) +
+                                       " are allowed");
+      return;
+    }
+    programs->push_back(ReadProgram(context, name, *program));
+  }
+}
+
+}  // namespace workerd::config_internal
