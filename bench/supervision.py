@@ -20,40 +20,31 @@ This is a script for a human to run, not a test. See bench/README.md.
 import argparse
 import ctypes
 import ctypes.util
-import datetime
 import json
 import os
-import platform
 import resource
 import select
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(REPO, "bench")
+from benchlib import (BENCH, BenchError, REPO, add_binary_options,
+                      add_number_options, add_output_options,
+                      describe_environment, find_binaries, indented,
+                      kill_until_gone, log, markdown_table, median,
+                      now_stamp, proc_stat, ratio, read_text, report_bad_end,
+                      report_head, run_main, start_in_session,
+                      stop_for_cleanup, terminate, track, untrack, wait_until,
+                      write_json, write_report)
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-class BenchError(Exception):
-    pass
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 def now_ns():
     return time.monotonic_ns()
-
-
-def median(values):
-    return statistics.median(values) if values else float("nan")
 
 
 # --------------------------------------------------------------------------
@@ -75,11 +66,8 @@ def kib(field):
 
 def cpu_seconds(pid):
     """utime+stime of the whole process (all threads), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        stat = f.read()
-    rest = stat[stat.rindex(")") + 2:].split()
-    # rest[0] is field 3 (state); utime and stime are fields 14 and 15.
-    return (int(rest[11]) + int(rest[12])) / CLK_TCK
+    fields = proc_stat(pid)
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def thread_counters(pid):
@@ -114,9 +102,7 @@ def thread_counters(pid):
 def is_live_worker(pid, worker_exe):
     """True if pid is a running (not zombie) process executing worker_exe."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-        if stat[stat.rindex(")") + 2] == "Z":
+        if proc_stat(pid)[0] == "Z":
             return False
         return os.path.realpath(f"/proc/{pid}/exe") == worker_exe
     except (OSError, ValueError):
@@ -190,27 +176,23 @@ class Events:
     def wait_for(self, count, timeout, proc=None, batch=0.0):
         """Until `count` lines are in. `batch`: after a wakeup, sleep this
         long so many appends are read at once (for the spawn of a pool)."""
-        deadline = time.monotonic() + timeout
-        while self.poll() < count:
-            if proc is not None and proc.poll() is not None:
-                raise BenchError(
-                    f"supervisor exited with status {proc.returncode} after "
-                    f"{len(self.lines)} of {count} workers")
-            if time.monotonic() > deadline:
-                raise BenchError(
-                    f"only {len(self.lines)} of {count} workers started "
-                    f"within {timeout} s")
+        def pause(left):
             # Wake at least every 50 ms to notice a dead supervisor.
-            self.watch.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+            self.watch.wait(min(0.05, left))
             if batch:
                 time.sleep(batch)
+        wait_until(lambda: self.poll() >= count, timeout, proc=proc,
+                   exited=lambda status: (
+                       f"supervisor exited with status {status} after "
+                       f"{len(self.lines)} of {count} workers"),
+                   late=lambda: (f"only {len(self.lines)} of {count} "
+                                 f"workers started within {timeout} s"),
+                   pause=pause)
         return self.lines
 
 
 # --------------------------------------------------------------------------
 # Supervisors under test
-
-LIVE = []  # every Supervisor started and not yet cleaned up
 
 
 class Supervisor:
@@ -218,7 +200,7 @@ class Supervisor:
 
     def __init__(self, kind, bins, workdir, tag, workers, start_period="0s",
                  log_level="warn"):
-        self.kind = kind
+        self.kind = self.name = kind
         self.bins = bins
         self.workers = workers
         self.dir = os.path.join(workdir, tag)
@@ -246,15 +228,9 @@ class Supervisor:
             self.argv = [bins["bare"], "-m", mode, str(workers)] + worker_cmd
 
     def start(self):
-        logf = open(self.log_path, "wb")
-        LIVE.append(self)
-        # Own session: a Ctrl-C in the terminal reaches only this script,
-        # which then stops the supervisors in order.
+        track(self)
         self.t_start = now_ns()
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=logf, stderr=logf,
-                                     start_new_session=True)
-        logf.close()
+        self.proc = start_in_session(self.argv, self.log_path)
         return self
 
     @property
@@ -276,67 +252,27 @@ class Supervisor:
         """SIGTERM, wait; returns seconds to exit. Always leaves nothing."""
         if self.proc is None:
             return None
-        elapsed = None
-        if self.proc.poll() is None:
-            t0 = time.monotonic()
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-                elapsed = time.monotonic() - t0
-            except subprocess.TimeoutExpired:
-                log(f"  ! {self.kind} did not exit {timeout} s after SIGTERM; "
-                    "killing it")
-                self.proc.kill()
-                self.proc.wait()
+        elapsed = terminate(self.proc, timeout, self.kind)
         self.exit_status = self.proc.returncode
         self.leftovers = self.kill_leftovers()
         self.events.watch.close()
-        if self in LIVE:
-            LIVE.remove(self)
+        untrack(self)
         return elapsed
 
     def kill_leftovers(self):
         """SIGKILL any worker still alive once its supervisor is gone.
         Returns how many there were (a clean stop leaves 0)."""
-        left = []
         # A worker could still be between spawn and its events line; give
         # the kernel a moment, then look twice.
-        for _ in range(2):
-            for pid in self.live_worker_pids():
-                if pid not in left:
-                    left.append(pid)
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.05)
-        return len(left)
+        return kill_until_gone(self.live_worker_pids, 2)
+
+    def kill(self):
+        """The cleanup after an error or an interrupt (cleanup_all())."""
+        stop_for_cleanup(self.proc, 10, self.kill_leftovers,
+                         f"leftover workers of {self.kind}")
 
     def log_text(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-
-def cleanup_all():
-    for sup in list(LIVE):
-        try:
-            if sup.proc is not None and sup.proc.poll() is None:
-                sup.proc.send_signal(signal.SIGTERM)
-                try:
-                    sup.proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    sup.proc.kill()
-                    sup.proc.wait()
-            n = sup.kill_leftovers()
-            if n:
-                log(f"  cleanup: killed {n} leftover workers of {sup.kind}")
-        except Exception as e:  # keep cleaning the others
-            log(f"  cleanup of {sup.kind} failed: {e}")
-        if sup in LIVE:
-            LIVE.remove(sup)
+        return read_text(self.log_path)
 
 
 # --------------------------------------------------------------------------
@@ -579,10 +515,6 @@ def run(args, bins, workdir):
 # Report
 
 
-def ratio(a, b):
-    return a / b if b else float("inf")
-
-
 def verdict(ok):
     return "yes" if ok else "**no**"
 
@@ -633,7 +565,7 @@ def report(args, R, env):
         + cols({k: v * 1e3 for k, v in spawn.items()}, "{:.0f}",
                "<= 1.2x bare",
                verdict(ratio(spawn["workerd"], spawn["bare"]) <= 1.2)),
-        [f"1b. supervisor CPU time for that spawn, ms (median)"]
+        ["1b. supervisor CPU time for that spawn, ms (median)"]
         + cols({k: median(v) for k, v in R["spawn_cpu_ms"].items() if v},
                "{:.0f}", "-", "-"),
         [f"2. restart after kill -9, ms (median of {args.kills})"]
@@ -669,7 +601,7 @@ def report(args, R, env):
          f" s (utime+stime)"]
         + solo(f"{iw['cpu_s']:.2f}", "0.00", verdict(iw["cpu_s"] == 0),
                f"{ib['cpu_s']:.2f}"),
-        [f"5b. idle wakeups (context switches, all threads)"]
+        ["5b. idle wakeups (context switches, all threads)"]
         + solo(str(iw["ctxt"]), "0", verdict(iw["ctxt"] == 0),
                str(ib["ctxt"])),
     ]
@@ -682,9 +614,7 @@ def report(args, R, env):
     if vf:
         head += ["bare loop (vfork)", "workerd/vfork"]
     head += ["target", "met"]
-    table = ["| " + " | ".join(head) + " |",
-             "|" + "|".join("---" for _ in head) + "|"]
-    table += ["| " + " | ".join(r) + " |" for r in rows]
+    table = markdown_table(head, rows)
 
     def runs(v, scale=1e3, fmt="{:.0f}"):
         return ", ".join(fmt.format(x * scale) if x is not None else "?"
@@ -730,19 +660,14 @@ def report(args, R, env):
     ]
     if R["bad_exits"]:
         details.append(f"- non-zero supervisor exits: {R['bad_exits']}")
-    for line in other_log[:20]:
-        details.append(f"    {line}")
+    details += indented(other_log)
 
     return "\n".join([
-        f"# workerd supervision benchmark, {env['date']}",
-        "",
-        f"{env['host']}: {env['cpus']} CPUs, kernel {env['kernel']}, "
-        f"load average at start {env['loadavg']}, at the end "
-        f"{loadavg()}; workerd "
-        f"{env['workerd_version']} (commit {env['commit']}); "
-        f"{N} workers, {args.repeats} spawn rounds, {args.kills} kills, "
-        f"{args.idle_workers} workers idle for {args.idle_seconds:g} s.",
-        "",
+        *report_head(
+            "workerd supervision benchmark", env,
+            f"workerd {env['workerd_version']} (commit {env['commit']}); "
+            f"{N} workers, {args.repeats} spawn rounds, {args.kills} kills, "
+            f"{args.idle_workers} workers idle for {args.idle_seconds:g} s."),
         *table,
         "",
         *details,
@@ -750,51 +675,16 @@ def report(args, R, env):
     ])
 
 
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
-
-
-def environment(bins):
-    def out(argv):
-        try:
-            return subprocess.run(argv, capture_output=True, text=True,
-                                  cwd=REPO, timeout=10).stdout.strip()
-        except Exception:
-            return "?"
-    load = loadavg()
-    return {
-        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-        "host": platform.node(),
-        "cpus": os.cpu_count(),
-        "kernel": platform.release(),
-        "loadavg": load,
-        "workerd_version": out([bins["workerd"], "--version"]).replace(
-            "workerd ", "") or "?",
-        "commit": out(["git", "rev-parse", "--short", "HEAD"]) or "no git",
-    }
-
-
 # --------------------------------------------------------------------------
 # Binaries
 
 
-def find_binaries(args, workdir):
-    build = os.path.abspath(args.build_dir)
-    bins = {
-        "workerd": args.workerd or os.path.join(build, "daemon", "workerd"),
-        "workerctl": args.workerctl or os.path.join(build, "ctl", "workerctl"),
-        "worker": args.bench_worker or os.path.join(build, "bench",
-                                                    "bench_worker"),
-        "bare": args.bare or os.path.join(build, "bench", "bare_supervisor"),
-    }
-    for name in ("workerd", "workerctl"):
-        if not os.access(bins[name], os.X_OK):
-            raise BenchError(
-                f"{bins[name]} not found: build it first with\n"
-                f"  cmake -S {REPO} -B {build} -DCMAKE_BUILD_TYPE="
-                f"RelWithDebInfo -DWORKERD_BUILD_TESTS=OFF && "
-                f"cmake --build {build} -j2")
+def binaries(args, workdir):
+    bins = find_binaries(
+        args, {"worker": (args.bench_worker, "bench/bench_worker"),
+               "bare": (args.bare, "bench/bare_supervisor")},
+        "cmake -S {repo} -B {build} -DCMAKE_BUILD_TYPE=RelWithDebInfo "
+        "-DWORKERD_BUILD_TESTS=OFF && cmake --build {build} -j2")
     # The helpers come from bench/CMakeLists.txt; if this build has none
     # (bench/ not added to the build), compile them here.
     for name, src in (("worker", "bench_worker.c"),
@@ -814,37 +704,30 @@ def main():
     p = argparse.ArgumentParser(
         description="workerd vs a bare fork/exec loop: spawn, restart, "
                     "status, memory, idle. See bench/README.md.")
-    p.add_argument("-n", "--workers", type=int, default=500,
-                   help="workers for figures 1-4 (default 500)")
-    p.add_argument("--idle-seconds", type=float, default=30,
-                   help="length of the idle window, figure 5 (default 30)")
-    p.add_argument("--idle-workers", type=int, default=50,
-                   help="workers during the idle window (default 50)")
-    p.add_argument("--kills", type=int, default=30,
-                   help="kill -9s per supervisor, figure 2 (default 30)")
-    p.add_argument("--repeats", type=int, default=3,
-                   help="spawn rounds per supervisor, figure 1 (default 3)")
-    p.add_argument("--status-runs", type=int, default=20,
-                   help="workerctl runs per variant, figure 3 (default 20)")
-    p.add_argument("--settle", type=float, default=2.0,
-                   help="seconds between the idle workers' start and the "
-                        "idle window (default 2)")
+    add_number_options(p, [
+        (("-n", "--workers"), int, 500, "workers for figures 1-4"),
+        (("--idle-seconds",), float, 30,
+         "length of the idle window, figure 5"),
+        (("--idle-workers",), int, 50, "workers during the idle window"),
+        (("--kills",), int, 30, "kill -9s per supervisor, figure 2"),
+        (("--repeats",), int, 3, "spawn rounds per supervisor, figure 1"),
+        (("--status-runs",), int, 20, "workerctl runs per variant, figure 3"),
+        (("--settle",), float, 2.0,
+         "seconds between the idle workers' start and the idle window"),
+    ])
     p.add_argument("--idle-start-period", default="1s",
                    help="workerd start_period during the idle window "
                         "(default 1s, so its timers have fired and ended)")
     p.add_argument("--no-vfork", dest="vfork", action="store_false",
                    help="skip the second baseline, the bare loop with vfork")
-    p.add_argument("--timeout", type=float, default=60,
-                   help="seconds to wait for a pool to start (default 60)")
-    p.add_argument("--build-dir", default=os.path.join(REPO, "build", "bench"))
-    p.add_argument("--workerd")
-    p.add_argument("--workerctl")
-    p.add_argument("--bench-worker")
-    p.add_argument("--bare")
-    p.add_argument("-o", "--output",
-                   help="results file (default bench/results/DATE_TIME.md)")
-    p.add_argument("--keep", action="store_true",
-                   help="keep the temporary directory (configs, logs, events)")
+    add_number_options(p, [
+        (("--timeout",), float, 60, "seconds to wait for a pool to start"),
+    ])
+    add_binary_options(p, os.path.join(REPO, "build", "bench"), None,
+                       ["--bench-worker", "--bare"])
+    add_output_options(
+        p, "results file (default bench/results/DATE_TIME.md)",
+        "keep the temporary directory (configs, logs, events)")
     args = p.parse_args()
     if args.workers < 1 or args.kills < 1 or args.repeats < 1 \
             or args.status_runs < 1 or args.idle_workers < 1:
@@ -853,52 +736,22 @@ def main():
         p.error("--kills must not exceed --workers (each kill hits a "
                 "different worker)")
 
-    # Ctrl-C, SIGTERM and SIGHUP all stop the run and clean up. SIGINT is
-    # set explicitly: a shell starts background jobs with it ignored.
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, on_signal)
-
-    workdir = tempfile.mkdtemp(prefix="workerd-bench-")
-    status = 0
-    try:
-        bins = find_binaries(args, workdir)
-        stamp = datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S")
-        env = environment(bins)
+    def body(workdir):
+        bins = binaries(args, workdir)
+        stamp = now_stamp("%Y-%m-%d_%H%M%S")
+        env = describe_environment(bins["workerd"])
         log(f"workdir {workdir}; load average {env['loadavg']}")
         t0 = time.monotonic()
         R = run(args, bins, workdir)
-        text = report(args, R, env)
-        print(text)
         out = args.output or os.path.join(BENCH, "results", f"{stamp}.md")
-        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-        with open(out, "w") as f:
-            f.write(text)
-        raw = {k: v for k, v in R.items() if k != "workerd_logs"}
-        with open(os.path.splitext(out)[0] + ".json", "w") as f:
-            json.dump({"env": env, "args": vars(args), "results": raw}, f,
-                      indent=1)
+        write_report(report(args, R, env), out)
+        write_json(os.path.splitext(out)[0] + ".json", env, args,
+                   {k: v for k, v in R.items() if k != "workerd_logs"})
         log(f"wrote {out} (and .json) in {time.monotonic() - t0:.0f} s")
-        if R["leftovers"] or R["bad_exits"]:
-            log(f"! {R['leftovers']} workers left behind (now killed); "
-                f"non-zero exits: {R['bad_exits']}")
-            status = 1
-    except BenchError as e:
-        log(f"benchmark failed: {e}")
-        status = 1
-    except KeyboardInterrupt:
-        log("interrupted; stopping everything")
-        status = 130
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)  # finish the cleanup
-        cleanup_all()
-        if args.keep or status not in (0, 130):
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    return status
+        return report_bad_end(R["leftovers"], R["bad_exits"], "workers",
+                              "non-zero exits")
+
+    return run_main("workerd-bench-", args.keep, body)
 
 
 if __name__ == "__main__":

@@ -117,6 +117,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.client_address[0] if self.client_address else "unix"
 
 
+# While stopping, how long an idle connection is kept for a request that
+# may be on its way.
+STOP_GRACE = 0.25
+
+
 class Server(http.server.ThreadingHTTPServer):
     """A thread per connection on an inherited listener, stopped gently."""
 
@@ -170,12 +175,20 @@ class Server(http.server.ThreadingHTTPServer):
             return True
         readable, _, _ = select.select([connection, self.stop_r], [], [],
                                        handler.timeout)
-        # A request that arrives together with the stop is still answered.
+        if connection in readable:
+            return True
+        if not readable:
+            return False  # idle for `timeout`
+        # Stopping. A client that just connected, or a keep-alive client
+        # between two requests, may have its request on the way: closing
+        # at once would fail it. It gets a moment, then the answer says
+        # "Connection: close".
+        readable, _, _ = select.select([connection], [], [], STOP_GRACE)
         return connection in readable
 
     def stop(self):
         self.stopping = True
-        os.write(self.stop_w, b"x")  # idle connections close now
+        os.write(self.stop_w, b"x")  # idle connections close soon
         self.shutdown()  # no more accept()s
         with self.changed:
             self.changed.wait_for(lambda: self.connections == 0)
