@@ -1,5 +1,7 @@
 // The control protocol's commands (proto/PROTOCOL.md), carried out on the
-// supervisor. Arguments are checked completely before anything changes.
+// supervisor. Arguments are checked completely before anything changes
+// (control_arguments.h); workers are described by worker_json.h. `restart`
+// is in restart_command.cc, the rest in control_commands.cc.
 #pragma once
 
 #include "daemon/control_server.h"
