@@ -49,7 +49,10 @@ void Program::Stop() {
   active_ = false;
   if (rollout_) {
     rollout_->Cancel(spec_.name + " was stopped");
-    rollout_.reset();
+    // Not destroyed here: this may run inside the rollout's own Advance
+    // (its observer stopped the program).
+    context_.loop->RunSoon(
+        [finished = std::shared_ptr<Rollout>(std::move(rollout_))] {});
   }
   for (auto& worker : workers_) worker->Stop();
   while (!candidates_.empty()) DiscardCandidate(candidates_.begin()->first);

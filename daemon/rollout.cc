@@ -56,13 +56,14 @@ bool Rollout::Advance() {
         if (old->state() == WorkerState::kReady) {
           Worker* candidate = slots_.StartCandidate(instance);
           phase_ = Phase::kCandidateStarting;
-          Report(RolloutProgress::Step::kStarting, old_pid_, candidate->pid());
+          Report(instance, RolloutProgress::Step::kStarting, old_pid_,
+                 candidate->pid());
         } else {
           // Nothing serving to hand over from: restart it where it is. A
           // process still stopping is replaced after its exit: new pid 0.
           old->Restart();
           phase_ = Phase::kRestartingInPlace;
-          Report(RolloutProgress::Step::kStarting, old_pid_,
+          Report(instance, RolloutProgress::Step::kStarting, old_pid_,
                  old->pid() == old_pid_ ? 0 : old->pid());
         }
         continue;
@@ -84,9 +85,11 @@ bool Rollout::Advance() {
           continue;
         }
         if (candidate->state() == WorkerState::kReady) {
-          Report(RolloutProgress::Step::kReady, old->pid(), candidate->pid());
+          const pid_t old_pid = old->pid();
           old->Stop();
           phase_ = Phase::kOldStopping;
+          Report(instance, RolloutProgress::Step::kReady, old_pid,
+                 candidate->pid());
           continue;
         }
         if (!candidate->Settled()) return false;
@@ -130,12 +133,13 @@ bool Rollout::Advance() {
 }
 
 void Rollout::SlotDone() {
+  const int instance = instances_[index_];
   ++done_;
-  Worker* now_serving = slots_.SlotWorker(instances_[index_]);
-  Report(RolloutProgress::Step::kReplaced, old_pid_,
-         now_serving ? now_serving->pid() : 0);
   ++index_;
   phase_ = Phase::kNextSlot;
+  Worker* now_serving = slots_.SlotWorker(instance);
+  Report(instance, RolloutProgress::Step::kReplaced, old_pid_,
+         now_serving ? now_serving->pid() : 0);
 }
 
 void Rollout::Cancel(const std::string& reason) {
@@ -147,11 +151,11 @@ void Rollout::Cancel(const std::string& reason) {
   Finish(false, reason);
 }
 
-void Rollout::Report(RolloutProgress::Step step, pid_t old_pid,
+void Rollout::Report(int instance, RolloutProgress::Step step, pid_t old_pid,
                      pid_t new_pid) {
   RolloutProgress progress;
   progress.program = program_;
-  progress.instance = instances_[index_];
+  progress.instance = instance;
   progress.step = step;
   progress.old_pid = old_pid;
   progress.new_pid = new_pid;

@@ -90,7 +90,10 @@ class Rollout {
     kFinished,
   };
 
-  void Report(RolloutProgress::Step step, pid_t old_pid, pid_t new_pid);
+  // Last in each step: the observer may cancel the rollout (stop the
+  // program), which Advance then sees as finished.
+  void Report(int instance, RolloutProgress::Step step, pid_t old_pid,
+              pid_t new_pid);
   void SlotDone();
   void Finish(bool ok, std::string message);
 

@@ -210,5 +210,96 @@ TEST_F(ProgramTest, SlotWithNothingServingIsRestartedInPlace) {
   EXPECT_EQ(spawner_.requests.size(), 3u);
 }
 
+
+// The old workers ignore SIGTERM, so each hand-over waits in the phase
+// where the old worker is stopping until stop_timeout kills it.
+class SlowStoppingProgramTest : public ProgramTest {
+ protected:
+  void SetUp() override {
+    ProgramTest::SetUp();
+    spec_.workers = 2;
+    spec_.stop_timeout = milliseconds(300);
+    spawner_.worker_argv = {TEST_WORKER_PATH, "--ignore-term"};
+  }
+
+  // Calls `act` once, when the first new worker is ready and the old one
+  // is being stopped.
+  RolloutObserver RecordAndOnFirstHandover(std::function<void()> act) {
+    RolloutObserver observer = Record();
+    observer.on_progress = [this, act = std::move(act),
+                            record = observer.on_progress](
+                               const RolloutProgress& progress) {
+      record(progress);
+      if (progress.step == RolloutProgress::Step::kReady && !acted_) {
+        acted_ = true;
+        act();
+      }
+    };
+    return observer;
+  }
+
+  bool acted_ = false;
+};
+
+TEST_F(SlowStoppingProgramTest, StartWhileAnOldWorkerStopsDoesNotHangTheRollout) {
+  Program& program = MakeProgram();
+  program.Start();
+  ASSERT_TRUE(RunUntil([&] { return AllReady(); }));
+  ASSERT_TRUE(program.Roll({}, RecordAndOnFirstHandover([&] {
+    // "Make sure everything runs": asks the stopping old worker to start
+    // again once it has exited.
+    program.Start();
+  })));
+  ASSERT_TRUE(RunUntil([&] { return result_.has_value(); }));
+  EXPECT_TRUE(result_->ok) << result_->message;
+  EXPECT_EQ(result_->done, 2);
+  // Only the slots' workers are left running: no old worker came back.
+  ASSERT_TRUE(RunUntil([&] {
+    int running = 0;
+    program.ForEachWorker([&](const Worker& worker) {
+      if (worker.HasProcess()) ++running;
+    });
+    return running == 2;
+  }));
+}
+
+TEST_F(SlowStoppingProgramTest, StopWhileAnOldWorkerStopsLeavesNoNewWorker) {
+  Program& program = MakeProgram();
+  program.Start();
+  ASSERT_TRUE(RunUntil([&] { return AllReady(); }));
+  ASSERT_TRUE(program.Roll({}, RecordAndOnFirstHandover([&] {
+    program.Stop();
+  })));
+  ASSERT_TRUE(RunUntil([&] { return result_.has_value(); }));
+  EXPECT_FALSE(result_->ok);
+  EXPECT_EQ(result_->message, "web was stopped");
+  ASSERT_TRUE(RunUntil([&] { return program.Idle(); }));
+  EXPECT_EQ(program.FindCandidate(0), nullptr);
+  for (const auto& worker : program.workers()) {
+    EXPECT_EQ(worker->state(), WorkerState::kStopped);
+  }
+}
+
+TEST_F(SlowStoppingProgramTest, NewWorkerEndingAfterItWasReadyStopsTheRollout) {
+  spec_.restart = RestartPolicy::kNever;
+  Program& program = MakeProgram();
+  program.Start();
+  ASSERT_TRUE(RunUntil([&] { return AllReady(); }));
+  const std::vector<pid_t> before = Pids();
+  // New workers are ready after start_period (30 ms), then exit at 100 ms,
+  // while their old worker still takes 300 ms to be killed.
+  spawner_.worker_argv = {TEST_WORKER_PATH, "--exit-after", "100"};
+  ASSERT_TRUE(program.Roll({}, Record()));
+  ASSERT_TRUE(RunUntil([&] { return result_.has_value(); }));
+  EXPECT_FALSE(result_->ok);
+  EXPECT_EQ(result_->done, 0);
+  EXPECT_TRUE(result_->message.starts_with(
+      "the new worker for web:0 failed after it was ready: pid "))
+      << result_->message;
+  // The slot not reached keeps its old worker.
+  EXPECT_EQ(program.workers()[1]->pid(), before[1]);
+  EXPECT_EQ(program.workers()[1]->state(), WorkerState::kReady);
+}
+
 }  // namespace
 }  // namespace workerd
