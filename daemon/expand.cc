@@ -18,14 +18,6 @@ bool IsWordChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // Whether `text` starts with "{fd:NAME}" ("{fd:" in any case when
 // `ignore_case`): its length, with `*name` set, or 0. NAME is whatever
 // comes before the next "}", as long as it holds no "{".

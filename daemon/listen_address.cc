@@ -40,13 +40,6 @@ bool HasSpace(std::string_view text) {
   return text.find_first_of(" \t\r\n\v\f") != std::string_view::npos;
 }
 
-std::string Lower(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return lower;
-}
-
 // The canonical text of a numeric address of `family`, or nullopt.
 std::optional<std::string> Canonical(int family, std::string_view host) {
   const std::string text(host);  // inet_pton wants a terminated string
@@ -175,7 +168,8 @@ Result ParseHostPort(std::string_view text) {
              "\" for this machine only, or \"*:" + port +
              "\" for every address";
     }
-    if (Canonical(AF_INET, text) || Lower(text) == "localhost" || text == "*") {
+    if (Canonical(AF_INET, text) || Lowered(text) == "localhost" ||
+        text == "*") {
       return quoted + " has no port: write it like " +
              Quoted(std::string(text) + ":8080");
     }
@@ -213,7 +207,7 @@ Result ParseHostPort(std::string_view text) {
   address.port = std::get<int>(port);
   if (host == "*") {
     address.host = "0.0.0.0";
-  } else if (Lower(host) == "localhost") {
+  } else if (Lowered(host) == "localhost") {
     address.host = "127.0.0.1";
   } else if (std::optional<std::string> canonical = Canonical(AF_INET, host)) {
     address.host = *canonical;
@@ -253,7 +247,7 @@ std::variant<ListenAddress, std::string> ParseListenAddress(
   }
   if (text.starts_with(kUnixPrefix)) return ParseUnix(text);
   const std::string quoted = Quoted(text);
-  if (Lower(text.substr(0, kUnixPrefix.size())) == kUnixPrefix) {
+  if (Lowered(text.substr(0, kUnixPrefix.size())) == kUnixPrefix) {
     return quoted + ": write the prefix in lower case, " +
            Quoted(std::string(kUnixPrefix) +
                   std::string(text.substr(kUnixPrefix.size())));

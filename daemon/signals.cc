@@ -15,15 +15,6 @@ namespace {
 constexpr std::array<std::pair<std::string_view, int>, 3> kAliases = {
     {{"IOT", SIGIOT}, {"IO", SIGIO}, {"CLD", SIGCHLD}}};
 
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto upper = [](char c) { return c >= 'a' && c <= 'z' ? c - 32 : c; };
-    if (upper(a[i]) != upper(b[i])) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::optional<int> ParseSignal(std::string_view text) {

@@ -504,13 +504,10 @@ SpawnResult ProcessSpawner::Spawn(const SpawnRequest& request) {
   int clone_errno = 0;
   {
     AllSignalsBlocked blocked;
+    // Linux 5.9 or later is required (close_range in the child), so
+    // CLONE_PIDFD (5.2) is always there.
     pid = clone(ChildMain, stack.Top(),
                 CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &plan, &pidfd);
-    if (pid < 0 && errno == EINVAL) {
-      // A kernel before 5.2: no CLONE_PIDFD.
-      pid = clone(ChildMain, stack.Top(), CLONE_VM | CLONE_VFORK | SIGCHLD,
-                  &plan, nullptr);
-    }
     if (pid < 0) clone_errno = errno;
   }
   if (pid < 0) return MakeError("clone", request.argv[0], clone_errno);
@@ -533,17 +530,6 @@ SpawnResult ProcessSpawner::Spawn(const SpawnRequest& request) {
     kill(pid, SIGKILL);
     Reap(pid);
     return MakeError("exec", request.argv[0], error);
-  }
-
-  if (!owned_pidfd) {
-    // Still our unreaped child, so the pid cannot have been reused.
-    owned_pidfd.Reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-    if (!owned_pidfd) {
-      int error = errno;
-      kill(pid, SIGKILL);
-      Reap(pid);
-      return MakeError("pidfd_open", request.argv[0], error);
-    }
   }
   return SpawnedProcess{pid, std::move(owned_pidfd)};
 }

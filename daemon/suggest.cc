@@ -11,13 +11,19 @@ constexpr std::size_t kMaxQuotedBytes = 80;
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
 
+}  // namespace
+
 std::string Lowered(std::string_view text) {
   std::string lower(text);
   std::transform(lower.begin(), lower.end(), lower.begin(), Lower);
   return lower;
 }
 
-}  // namespace
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](char x, char y) { return Lower(x) == Lower(y); });
+}
 
 // Optimal string alignment distance: Levenshtein plus transpositions, which
 // are the most common typing mistake ("deamon").

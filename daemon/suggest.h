@@ -32,4 +32,10 @@ std::optional<std::string> Suggest(std::string_view word,
 // value cannot flood a log line.
 std::string Quoted(std::string_view text);
 
+// ASCII letters compared without case ("sigterm" and "SIGTERM"); other
+// bytes as they are, so UTF-8 never matches by accident.
+bool EqualsIgnoringCase(std::string_view a, std::string_view b);
+// `text` with its ASCII letters in lower case.
+std::string Lowered(std::string_view text);
+
 }  // namespace workerd

@@ -191,9 +191,7 @@ std::string ExplainSyntaxError(std::string_view text,
   if (!word.empty() &&
       (what == "value" || what == "boolean" || what == "floating-point" ||
        what.find("integer") != std::string_view::npos)) {
-    std::string lower(word);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](char c) { return std::tolower(c); });
+    const std::string lower = Lowered(word);
     if (lower == "true" || lower == "false" || lower == "yes" ||
         lower == "no" || lower == "on" || lower == "off") {
       return std::string(word) + " is not a value; write true or false";
