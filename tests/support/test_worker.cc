@@ -331,25 +331,25 @@ volatile sig_atomic_t got_int = 0;
 void OnTerm(int) { got_term = 1; }
 void OnInt(int) { got_int = 1; }
 
-// Installs the handlers, blocks the signals and returns the mask for
+// Blocks the signals, installs the handlers and returns the mask for
 // ppoll().
 sigset_t TakeSignals(bool ignore_term) {
+  sigset_t taken;
+  sigemptyset(&taken);
+  sigaddset(&taken, SIGINT);
+  if (!ignore_term) sigaddset(&taken, SIGTERM);
+  sigset_t during_poll;
+  sigprocmask(SIG_BLOCK, &taken, &during_poll);
   struct sigaction action {};
   sigemptyset(&action.sa_mask);
   action.sa_handler = OnInt;
   sigaction(SIGINT, &action, nullptr);
-  sigset_t taken;
-  sigemptyset(&taken);
-  sigaddset(&taken, SIGINT);
   if (ignore_term) {
     signal(SIGTERM, SIG_IGN);
   } else {
     action.sa_handler = OnTerm;
     sigaction(SIGTERM, &action, nullptr);
-    sigaddset(&taken, SIGTERM);
   }
-  sigset_t during_poll;
-  sigprocmask(SIG_BLOCK, &taken, &during_poll);
   sigdelset(&during_poll, SIGINT);
   if (!ignore_term) sigdelset(&during_poll, SIGTERM);
   return during_poll;
@@ -907,6 +907,10 @@ class Worker {
       watchdog_stop_at_ = start + *options_.watchdog_stop_after_ms;
     }
     while (true) {
+      // Checked before sleeping, with the signals blocked: one that came
+      // before (even before the handlers were in place) is not missed.
+      if (got_int) std::exit(0);
+      if (got_term && !stopping_) BeginStop();
       long now = NowMs();
       FireTimers(now);
       if (http_) http_->Advance(now);
@@ -927,12 +931,7 @@ class Worker {
         std::perror("ppoll");
         std::exit(3);
       }
-      if (got_int) std::exit(0);
-      if (got_term && !stopping_) {
-        // Changes the connections `fds` was made from: poll afresh.
-        BeginStop();
-        continue;
-      }
+      // A signal is acted on at the top, before `fds` could go stale.
       if (ready > 0 && http_) http_->Handle(fds.data(), NowMs());
     }
   }
