@@ -50,6 +50,13 @@ std::string_view ShellSyntaxAt(std::string_view text, std::size_t i,
   return {};
 }
 
+// `how` says how to pass it literally where it stands ("quote it").
+std::string ShellSyntaxMessage(std::string_view syntax, const char* how) {
+  return Quoted(syntax) +
+         " is shell syntax, but the command is not run by a shell; " + how +
+         R"( to pass it literally, or use command = ["sh", "-c", "..."])";
+}
+
 }  // namespace
 
 std::optional<std::vector<std::string>> SplitCommand(std::string_view command,
@@ -73,10 +80,7 @@ std::optional<std::vector<std::string>> SplitCommand(std::string_view command,
     }
     if (std::string_view syntax = ShellSyntaxAt(command, i, false);
         !syntax.empty()) {
-      return fail(Quoted(syntax) +
-                  " is shell syntax, but the command is not run by a shell; "
-                  "quote it to pass it literally, or use "
-                  R"(command = ["sh", "-c", "..."])");
+      return fail(ShellSyntaxMessage(syntax, "quote it"));
     }
     if (c == '\\' && i + 1 < command.size() && command[i + 1] == '\n') {
       i += 2;  // a line continuation: neither a character nor a word break
@@ -112,10 +116,7 @@ std::optional<std::vector<std::string>> SplitCommand(std::string_view command,
         if (q == '"') break;
         if (std::string_view syntax = ShellSyntaxAt(command, i, true);
             !syntax.empty()) {
-          return fail(Quoted(syntax) +
-                      " is shell syntax, but the command is not run by a "
-                      "shell; use single quotes to pass it literally, or use "
-                      R"(command = ["sh", "-c", "..."])");
+          return fail(ShellSyntaxMessage(syntax, "use single quotes"));
         }
         if (q == '\\' && i + 1 < command.size() &&
             std::string_view("$`\"\\\n").find(command[i + 1]) !=

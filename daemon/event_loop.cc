@@ -41,11 +41,19 @@ void DeleteCallback(void* userdata) {
   delete static_cast<Fn*>(userdata);
 }
 
-// Hands ownership of the callback to the source: it is freed when the
-// source is destroyed.
+// The end of every Add*: on success the source owns `fn` (freed when the
+// source is destroyed) and gets `priority`; on failure `fn` is freed and
+// the error thrown.
 template <typename Fn>
-void GiveCallbackToSource(sd_event_source* source) {
+EventSource Adopt(int r, sd_event_source* source, Fn* fn, const char* what,
+                  Priority priority = Priority::kNormal) {
+  if (r < 0) {
+    delete fn;
+    Fail(what, r);
+  }
   sd_event_source_set_destroy_callback(source, DeleteCallback<Fn>);
+  sd_event_source_set_priority(source, static_cast<int64_t>(priority));
+  return EventSource(source);
 }
 
 }  // namespace
@@ -129,12 +137,13 @@ EventSource EventLoop::AddTimer(TimePoint when, std::function<void()> callback,
         return Guarded("timer", [&] { (*static_cast<Fn*>(userdata))(); });
       },
       fn);
-  if (r < 0) {
-    delete fn;
-    Fail("cannot add a timer", r);
-  }
-  GiveCallbackToSource<Fn>(source);
-  return EventSource(source);
+  return Adopt(r, source, fn, "cannot add a timer");
+}
+
+void EventLoop::Reschedule(const EventSource& timer, TimePoint when) {
+  int r = sd_event_source_set_time(timer.Get(), ToUsec(when));
+  if (r >= 0) r = sd_event_source_set_enabled(timer.Get(), SD_EVENT_ONESHOT);
+  if (r < 0) Fail("cannot move a timer", r);
 }
 
 EventSource EventLoop::AddIo(int fd, uint32_t events,
@@ -146,17 +155,10 @@ EventSource EventLoop::AddIo(int fd, uint32_t events,
   int r = sd_event_add_io(
       event_, &source, fd, events,
       [](sd_event_source*, int, uint32_t revents, void* userdata) {
-        return Guarded("I/O",
-                       [&] { (*static_cast<Fn*>(userdata))(revents); });
+        return Guarded("I/O", [&] { (*static_cast<Fn*>(userdata))(revents); });
       },
       fn);
-  if (r < 0) {
-    delete fn;
-    Fail("cannot watch a file descriptor", r);
-  }
-  GiveCallbackToSource<Fn>(source);
-  sd_event_source_set_priority(source, static_cast<int64_t>(priority));
-  return EventSource(source);
+  return Adopt(r, source, fn, "cannot watch a file descriptor", priority);
 }
 
 EventSource EventLoop::AddChildPidfd(
@@ -171,14 +173,8 @@ EventSource EventLoop::AddChildPidfd(
                        [&] { (*static_cast<Fn*>(userdata))(*info); });
       },
       fn);
-  if (r < 0) {
-    delete fn;
-    Fail("cannot watch a child process", r);
-  }
-  GiveCallbackToSource<Fn>(source);
-  sd_event_source_set_priority(source,
-                               static_cast<int64_t>(Priority::kChildExit));
-  return EventSource(source);
+  return Adopt(r, source, fn, "cannot watch a child process",
+               Priority::kChildExit);
 }
 
 EventSource EventLoop::AddSignal(
@@ -190,17 +186,10 @@ EventSource EventLoop::AddSignal(
   int r = sd_event_add_signal(
       event_, &source, signal,
       [](sd_event_source*, const signalfd_siginfo* info, void* userdata) {
-        return Guarded("signal",
-                       [&] { (*static_cast<Fn*>(userdata))(*info); });
+        return Guarded("signal", [&] { (*static_cast<Fn*>(userdata))(*info); });
       },
       fn);
-  if (r < 0) {
-    delete fn;
-    Fail("cannot watch a signal", r);
-  }
-  GiveCallbackToSource<Fn>(source);
-  sd_event_source_set_priority(source, static_cast<int64_t>(priority));
-  return EventSource(source);
+  return Adopt(r, source, fn, "cannot watch a signal", priority);
 }
 
 EventSource EventLoop::AddDefer(std::function<void()> callback) {
@@ -214,12 +203,7 @@ EventSource EventLoop::AddDefer(std::function<void()> callback) {
         return Guarded("deferred", [&] { (*static_cast<Fn*>(userdata))(); });
       },
       fn);
-  if (r < 0) {
-    delete fn;
-    Fail("cannot defer work", r);
-  }
-  GiveCallbackToSource<Fn>(source);
-  return EventSource(source);
+  return Adopt(r, source, fn, "cannot defer work");
 }
 
 void BlockSignals(std::initializer_list<int> signals) {

@@ -71,6 +71,9 @@ class EventLoop {
   // backoff into 250 ms.
   EventSource AddTimer(TimePoint when, std::function<void()> callback,
                        Duration accuracy = Duration(1));
+  // Moves a timer made by AddTimer to `when` and arms it again, whether it
+  // fired already or not.
+  void Reschedule(const EventSource& timer, TimePoint when);
   EventSource AddIo(int fd, uint32_t events,
                     std::function<void(uint32_t revents)> callback,
                     Priority priority = Priority::kNormal);

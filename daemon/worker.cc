@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <spdlog/spdlog.h>
+#include <sys/wait.h>
 
 #include <cerrno>
 #include <cstring>
@@ -132,8 +132,8 @@ void Worker::Restart() {
 
 void Worker::Kill() {
   if (!process_) return;
-  spdlog::warn("{}: killing pid {} and its process group with SIGKILL",
-               label_, process_->pid);
+  spdlog::warn("{}: killing pid {} and its process group with SIGKILL", label_,
+               process_->pid);
   KillProcessGroup();
 }
 
@@ -236,11 +236,16 @@ void Worker::OnNotify(const NotifyMessage& message, pid_t sender) {
 
 void Worker::ArmWatchdog() {
   if (spec_->watchdog.count() == 0) return;
-  watchdog_ = context_.loop->AddTimer(
-      context_.loop->Now() + spec_->watchdog, [this] {
-        OnWatchdogExpired(fmt::format("sent no WATCHDOG=1 for {}",
-                                      FormatDuration(spec_->watchdog)));
-      });
+  const TimePoint due = context_.loop->Now() + spec_->watchdog;
+  // Every WATCHDOG=1 moves the deadline: the same timer, not a new one.
+  if (watchdog_) {
+    context_.loop->Reschedule(watchdog_, due);
+    return;
+  }
+  watchdog_ = context_.loop->AddTimer(due, [this] {
+    OnWatchdogExpired(fmt::format("sent no WATCHDOG=1 for {}",
+                                  FormatDuration(spec_->watchdog)));
+  });
 }
 
 void Worker::OnWatchdogExpired(std::string reason) {
@@ -250,8 +255,8 @@ void Worker::OnWatchdogExpired(std::string reason) {
 }
 
 void Worker::KillForFailure(std::string reason) {
-  spdlog::warn("{}: pid {} {}; killing its process group with SIGKILL",
-               label_, pid(), reason);
+  spdlog::warn("{}: pid {} {}; killing its process group with SIGKILL", label_,
+               pid(), reason);
   kill_reason_ = std::move(reason);
   deadline_.Reset();
   KillProcessGroup();
@@ -323,8 +328,7 @@ void Worker::AfterUnplannedEnd(const ExitStatus& exit, bool was_up,
     return;
   }
   TimePoint now = context_.loop->Now();
-  RestartDecision decision =
-      DecideRestart(*spec_, history_, exit, was_up, now);
+  RestartDecision decision = DecideRestart(*spec_, history_, exit, was_up, now);
   RecordRestart(*spec_, history_, decision, now);
   std::string message = what_happened + "; " + decision.reason;
   switch (decision.action) {
@@ -363,9 +367,10 @@ void Worker::OnDeadline() {
       Spawn();
       return;
     case WorkerState::kStopping:
-      spdlog::warn("{}: pid {} did not stop within {}; killing its process "
-                   "group with SIGKILL",
-                   label_, pid(), FormatDuration(spec_->stop_timeout));
+      spdlog::warn(
+          "{}: pid {} did not stop within {}; killing its process "
+          "group with SIGKILL",
+          label_, pid(), FormatDuration(spec_->stop_timeout));
       message_ = fmt::format("did not stop within {}; sent SIGKILL",
                              FormatDuration(spec_->stop_timeout));
       KillProcessGroup();
@@ -381,10 +386,9 @@ void Worker::ArmDeadline(Duration after) {
 }
 
 void Worker::EnterState(WorkerState state, std::string message) {
-  bool trouble = state == WorkerState::kBackoff ||
-                 state == WorkerState::kFatal ||
-                 (state == WorkerState::kExited && last_exit_ &&
-                  !last_exit_->Success());
+  bool trouble =
+      state == WorkerState::kBackoff || state == WorkerState::kFatal ||
+      (state == WorkerState::kExited && last_exit_ && !last_exit_->Success());
   spdlog::log(state == WorkerState::kFatal ? spdlog::level::err
               : trouble                    ? spdlog::level::warn
                                            : spdlog::level::info,

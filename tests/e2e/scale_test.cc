@@ -19,13 +19,19 @@ workers = 2
 start_period = "100ms"
 )toml";
 
+// Starts workerd on kTwoWorkers and waits until both are ready; `status`
+// gets the status that showed it.
+bool StartWithTwoReady(Daemon& daemon, Json* status) {
+  return daemon.Start() &&
+         daemon.WaitFor(
+             [](const Json& s) { return AllInState(s, "web", 2, "ready"); },
+             "2 ready workers", kDeadline, status);
+}
+
 TEST(Scale, UpAddsInstancesDownRemovesTheHighest) {
   Daemon daemon(kTwoWorkers);
-  ASSERT_TRUE(daemon.Start());
   Json before;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return AllInState(s, "web", 2, "ready"); },
-      "2 ready workers", kDeadline, &before));
+  ASSERT_TRUE(StartWithTwoReady(daemon, &before));
 
   CommandResult up = daemon.RunCtl({"scale", "web=5"});
   EXPECT_EQ(up.exit_code, 0) << up.err;
@@ -81,11 +87,8 @@ TEST(Scale, UpAddsInstancesDownRemovesTheHighest) {
 
 TEST(Scale, InvalidArgumentsChangeNothing) {
   Daemon daemon(kTwoWorkers);
-  ASSERT_TRUE(daemon.Start());
   Json before;
-  ASSERT_TRUE(daemon.WaitFor(
-      [](const Json& s) { return AllInState(s, "web", 2, "ready"); },
-      "2 ready workers", kDeadline, &before));
+  ASSERT_TRUE(StartWithTwoReady(daemon, &before));
 
   // Refused by workerctl itself: a usage error, nothing sent.
   CommandResult not_a_number = daemon.RunCtl({"scale", "web=x"});
