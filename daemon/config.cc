@@ -114,6 +114,7 @@ std::optional<gid_t> LookUpGroup(TableReader& reader, const toml::node& at,
 
 using config_internal::kBalances;
 using config_internal::kLogLevels;
+using config_internal::kLogModes;
 using config_internal::kReadiness;
 using config_internal::kRestartPolicies;
 using config_internal::LoadContext;
@@ -184,6 +185,16 @@ void ReadDaemon(LoadContext& context, const toml::table& table,
   }
   reader.DurationAt("shutdown_timeout", true, &daemon->shutdown_timeout);
   reader.OneOf("log_level", kLogLevels, &daemon->log_level);
+  if (const toml::node* node = reader.String("log_dir", &daemon->log_dir)) {
+    if (daemon->log_dir.empty()) {
+      reader.Error(*node, std::string("log_dir must not be empty; leave it "
+                                      "out to use ") +
+                              kDefaultLogDir);
+    } else {
+      daemon->log_dir = context.Resolve(daemon->log_dir);
+    }
+  }
+  context.log_dir = daemon->log_dir;
   reader.ReportUnknownKeys();
 }
 
@@ -308,6 +319,25 @@ std::string_view LogLevelName(LogLevel level) {
 
 std::string_view BalanceName(Balance balance) {
   return NameOf(kBalances, balance);
+}
+
+std::string_view LogModeName(LogMode mode) { return NameOf(kLogModes, mode); }
+
+LogMode DefaultLogMode(const char* const* environ) {
+  for (const char* const* entry = environ; entry && *entry; ++entry) {
+    const std::string_view variable(*entry);
+    if (variable.starts_with("JOURNAL_STREAM=") ||
+        variable.starts_with("INVOCATION_ID=")) {
+      return LogMode::kJournal;
+    }
+  }
+  return LogMode::kInherit;
+}
+
+void ApplyLogDefault(Config& config, LogMode mode) {
+  for (ProgramSpec& program : config.programs) {
+    if (!program.log_written) program.log = mode;
+  }
 }
 
 std::string_view ReadinessName(Readiness ready) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,16 @@ enum class Balance { kShared, kReuseport };
 // When a starting worker counts as ready: after start_period (`exec`), or
 // when it sends READY=1 over NOTIFY_SOCKET (`notify`).
 enum class Readiness { kExec, kNotify };
+// Where a program's output goes (README, "Output"): a file under log_dir,
+// the journal (the worker writes to it directly), workerd's own stdout and
+// stderr, or nowhere.
+enum class LogMode { kFile, kJournal, kInherit, kNull };
+
+// Limits on output capture settings.
+inline constexpr std::uint64_t kMinLogMaxSize = 1024;
+inline constexpr const char* kDefaultLogDir = "/var/log/workerd";
+inline constexpr int kMaxLogKeep = 1000;
+inline constexpr std::uint64_t kMaxLogBuffer = std::uint64_t{1} << 30;
 
 struct Backoff {
   Duration initial{100};
@@ -103,6 +114,21 @@ struct ProgramSpec {
   // Zero: no watchdog. Otherwise a ready worker that sends no WATCHDOG=1
   // for this long is killed and restarted; it gets WATCHDOG_USEC.
   Duration watchdog{0};
+  // Where output goes. When the file does not say (`log_written` false),
+  // the daemon picks journal or inherit at start (ApplyLogDefault).
+  LogMode log = LogMode::kInherit;
+  bool log_written = false;
+  // `file` only: the directory of NAME.log, absolute; the program's own
+  // `log_dir` or [daemon]'s.
+  std::string log_dir = kDefaultLogDir;
+  // `file` only: rotate NAME.log before it would grow past this (0: never),
+  // keeping this many old files (NAME.log.1 is the newest).
+  std::uint64_t log_max_size = 100 << 20;
+  int log_keep = 5;
+  // `file` and `inherit`: each line starts with an RFC 3339 time.
+  bool log_timestamps = true;
+  // Recent output kept in memory for `workerctl logs` (0: none).
+  std::uint64_t log_buffer = 1 << 20;
   SourcePosition position;  // of the [program.NAME] header
 
   bool operator==(const ProgramSpec&) const = default;
@@ -117,6 +143,8 @@ struct DaemonSpec {
   std::optional<gid_t> control_group_gid;  // resolved at load
   Duration shutdown_timeout{30000};
   LogLevel log_level = LogLevel::kInfo;
+  // Where programs with log = "file" write, unless they say otherwise.
+  std::string log_dir = kDefaultLogDir;
 
   bool operator==(const DaemonSpec&) const = default;
 };
@@ -162,5 +190,12 @@ std::string_view RestartPolicyName(RestartPolicy policy);  // "on-failure"
 std::string_view LogLevelName(LogLevel level);             // "warn"
 std::string_view BalanceName(Balance balance);             // "reuseport"
 std::string_view ReadinessName(Readiness ready);           // "notify"
+std::string_view LogModeName(LogMode mode);                // "journal"
+
+// The log mode of programs whose file does not set one: the journal when
+// workerd runs under systemd (its environment has JOURNAL_STREAM or
+// INVOCATION_ID), else workerd's own stdout and stderr.
+LogMode DefaultLogMode(const char* const* environ);
+void ApplyLogDefault(Config& config, LogMode mode);
 
 }  // namespace workerd

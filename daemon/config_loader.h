@@ -38,6 +38,12 @@ inline constexpr Choice<Balance> kBalances[] = {
 inline constexpr Choice<Readiness> kReadiness[] = {
     {"exec", Readiness::kExec}, {"notify", Readiness::kNotify}};
 
+inline constexpr Choice<LogMode> kLogModes[] = {
+    {"file", LogMode::kFile},
+    {"journal", LogMode::kJournal},
+    {"inherit", LogMode::kInherit},
+    {"null", LogMode::kNull}};
+
 // What the readers of one load share.
 struct LoadContext {
   // `file_name` as ParseConfig was given it: every error names it, and
@@ -54,6 +60,9 @@ struct LoadContext {
   // Every [socket.NAME], in file order, even of a socket with errors or one
   // too many: the names programs may list in `sockets`. Set by ReadSockets.
   std::vector<std::string> socket_names;
+  // [daemon]'s log_dir, resolved: programs without their own use it. Set
+  // by the [daemon] reader, which runs first.
+  std::string log_dir = kDefaultLogDir;
 };
 
 // The tables of [socket] (`table`), into `*sockets` in file order; also

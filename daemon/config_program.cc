@@ -291,6 +291,55 @@ void ReadSignal(TableReader& reader, const toml::node& node, int* signal) {
   *signal = *parsed;
 }
 
+// log, log_dir, log_max_size, log_keep, log_timestamps, log_buffer.
+void ReadLogSettings(LoadContext& context, TableReader& reader,
+                     ProgramSpec* program) {
+  program->log_written =
+      reader.OneOf("log", kLogModes, &program->log) != nullptr;
+  program->log_dir = context.log_dir;
+  const toml::node* dir = reader.String("log_dir", &program->log_dir);
+  if (dir != nullptr) {
+    if (program->log_dir.empty()) {
+      reader.Error(*dir, "log_dir must not be empty; leave it out to use "
+                         "[daemon]'s (" + context.log_dir + ")");
+    } else {
+      program->log_dir = context.Resolve(program->log_dir);
+    }
+  }
+  const std::pair<std::string_view, const toml::node*> file_only[] = {
+      {"log_dir", dir},
+      {"log_max_size",
+       reader.Size("log_max_size", kMinLogMaxSize, std::uint64_t{1} << 40,
+                   /*zero_allowed=*/true, &program->log_max_size)},
+      {"log_keep",
+       reader.Integer("log_keep", 0, kMaxLogKeep, &program->log_keep)}};
+  const toml::node* timestamps =
+      reader.Bool("log_timestamps", &program->log_timestamps);
+  reader.Size("log_buffer", 0, kMaxLogBuffer, /*zero_allowed=*/true,
+              &program->log_buffer);
+
+  // Settings that would silently do nothing are mistakes worth a word.
+  if (!program->log_written) return;
+  const std::string mode = "log = " + Quoted(LogModeName(program->log));
+  if (program->log != LogMode::kFile) {
+    for (const auto& [key, node] : file_only) {
+      if (node == nullptr) continue;
+      reader.Error(*node, std::string(key) +
+                              " applies only to log = \"file\", and this "
+                              "program has " + mode);
+    }
+  }
+  if (timestamps != nullptr && (program->log == LogMode::kJournal ||
+                                program->log == LogMode::kNull)) {
+    reader.Error(*timestamps,
+                 "log_timestamps applies only to log = \"file\" or "
+                 "\"inherit\", and this program has " + mode +
+                     (program->log == LogMode::kJournal
+                          ? " (the journal keeps its own times)"
+                          : ""));
+  }
+}
+
 ProgramSpec ReadProgram(LoadContext& context, std::string_view name,
                         const toml::table& table) {
   ProgramSpec program;
@@ -353,6 +402,7 @@ ProgramSpec ReadProgram(LoadContext& context, std::string_view name,
     }
   }
   reader.DurationAt("watchdog", false, &program.watchdog);
+  ReadLogSettings(context, reader, &program);
   reader.ReportUnknownKeys([&](std::string_view key, const toml::node& node) {
     if (key == "listen") {
       return std::string(

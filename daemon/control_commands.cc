@@ -28,11 +28,17 @@ void ControlCommands::Handle(const proto::Request& request, Reply reply) {
       {"restart", &ControlCommands::Restart},
       {"scale", &ControlCommands::Scale},
       {"shutdown", &ControlCommands::Shutdown},
+      {"logs", &ControlCommands::Logs},
+      {"reopen_logs", &ControlCommands::ReopenLogs},
   };
   for (const auto& [name, method] : kCommands) {
     if (request.command != name) continue;
+    // Reading output (and reopening files) is fine to the end: a
+    // shutdown's last lines are worth following.
     bool read_only = request.command == "version" ||
-                     request.command == "status";
+                     request.command == "status" ||
+                     request.command == "logs" ||
+                     request.command == "reopen_logs";
     if (supervisor_.shutting_down() && !read_only) {
       reply(proto::Response::Failure(
           request.id, {error_code::kShuttingDown,

@@ -1,7 +1,8 @@
 // The control protocol's commands (proto/PROTOCOL.md), carried out on the
 // supervisor. Arguments are checked completely before anything changes
 // (control_arguments.h); workers are described by worker_json.h. `restart`
-// is in restart_command.cc, the rest in control_commands.cc.
+// is in restart_command.cc, `logs` and `reopen_logs` in logs_command.cc,
+// the rest in control_commands.cc.
 #pragma once
 
 #include "daemon/control_server.h"
@@ -28,6 +29,8 @@ class ControlCommands : public RequestHandler {
   void Restart(const proto::Request& request, Reply& reply);
   void Scale(const proto::Request& request, Reply& reply);
   void Shutdown(const proto::Request& request, Reply& reply);
+  void Logs(const proto::Request& request, Reply& reply);
+  void ReopenLogs(const proto::Request& request, Reply& reply);
 
   // start, stop and restart: act on each target, then answer.
   // With `instances_busy_while_rolling`, a target naming one instance of

@@ -64,7 +64,19 @@ class ControlServer::Connection
       }
       out_.erase(0, static_cast<std::size_t>(n));
     }
-    if (close_when_flushed_) Close();
+    if (close_when_flushed_) {
+      Close();
+      return;
+    }
+    if (drained_) server_.loop_.RunSoon(std::exchange(drained_, nullptr));
+  }
+
+  std::size_t Unsent() const { return out_.size(); }
+
+  void WhenDrained(std::function<void()> ready) {
+    if (closed_) return;
+    drained_ = std::move(ready);
+    if (out_.empty()) server_.loop_.RunSoon(std::exchange(drained_, nullptr));
   }
 
   void Close() {
@@ -73,6 +85,7 @@ class ControlServer::Connection
     io_.Reset();
     idle_.Reset();
     fd_.Reset();
+    drained_ = nullptr;
     std::weak_ptr<Connection> weak = shared_from_this();
     server_.loop_.RunSoon([weak] {
       if (auto self = weak.lock()) self->server_.Forget(self->id_);
@@ -134,11 +147,22 @@ class ControlServer::Connection
     const proto::Request& request = std::get<proto::Request>(decoded);
     try {
       server_.handler_.Handle(
-          request, Reply(
-                       [weak](proto::Response response) {
-                         if (auto self = weak.lock()) self->Send(response);
-                       },
-                       [weak] { return !weak.expired(); }));
+          request,
+          Reply(
+              [weak](proto::Response response) {
+                if (auto self = weak.lock()) self->Send(response);
+              },
+              [weak] {
+                auto self = weak.lock();
+                return self && !self->closed_;
+              },
+              [weak]() -> std::size_t {
+                auto self = weak.lock();
+                return self ? self->Unsent() : 0;
+              },
+              [weak](std::function<void()> ready) {
+                if (auto self = weak.lock()) self->WhenDrained(std::move(ready));
+              }));
     } catch (const std::exception& error) {
       // The request failed, not the daemon; the connection is answered so
       // that it does not wait (and stay busy) forever.
@@ -192,6 +216,7 @@ class ControlServer::Connection
   EventSource idle_;
   proto::LineReader reader_;
   std::string out_;
+  std::function<void()> drained_;  // runs once out_ is empty
   bool busy_ = false;  // a request is in progress
   bool processing_ = false;
   bool close_when_flushed_ = false;

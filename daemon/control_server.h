@@ -23,9 +23,15 @@ namespace workerd {
 class Reply {
  public:
   Reply() = default;
-  explicit Reply(std::function<void(proto::Response)> send,
-                 std::function<bool()> connected = {})
-      : send_(std::move(send)), connected_(std::move(connected)) {}
+  explicit Reply(
+      std::function<void(proto::Response)> send,
+      std::function<bool()> connected = {},
+      std::function<std::size_t()> unsent = {},
+      std::function<void(std::function<void()>)> when_drained = {})
+      : send_(std::move(send)),
+        connected_(std::move(connected)),
+        unsent_(std::move(unsent)),
+        when_drained_(std::move(when_drained)) {}
 
   void operator()(proto::Response response) const {
     if (send_) send_(std::move(response));
@@ -33,10 +39,20 @@ class Reply {
   // False once the client has gone: a wait kept only to answer it can be
   // dropped.
   bool Connected() const { return !connected_ || connected_(); }
+  // Bytes of responses the client has not taken yet (beyond what the
+  // kernel buffers). A long answer is sent as the client reads it.
+  std::size_t Unsent() const { return unsent_ ? unsent_() : 0; }
+  // Runs `ready` once, on the loop, when the client has taken everything
+  // sent so far; never if it goes away first.
+  void WhenDrained(std::function<void()> ready) const {
+    if (when_drained_) when_drained_(std::move(ready));
+  }
 
  private:
   std::function<void(proto::Response)> send_;
   std::function<bool()> connected_;
+  std::function<std::size_t()> unsent_;
+  std::function<void(std::function<void()>)> when_drained_;
 };
 
 class RequestHandler {

@@ -15,6 +15,7 @@
 #include "daemon/control_server.h"
 #include "daemon/event_loop.h"
 #include "daemon/listeners.h"
+#include "daemon/log_router.h"
 #include "daemon/logging.h"
 #include "daemon/orphan_reaper.h"
 #include "daemon/spawner.h"
@@ -69,8 +70,9 @@ int Run(const std::string& config_path, bool check_only) {
     return proto::kDaemonOk;
   }
   SetLogLevel(config.daemon.log_level);
+  ApplyLogDefault(config, DefaultLogMode(environ));
 
-  BlockSignals({SIGCHLD, SIGTERM, SIGINT, SIGHUP});
+  BlockSignals({SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1});
   ::signal(SIGPIPE, SIG_IGN);
   RaiseOpenFileLimit();
   if (!BecomeSubreaper()) {
@@ -102,11 +104,19 @@ int Run(const std::string& config_path, bool check_only) {
   }
 
   EventLoop loop;
+  // Before any worker starts too: a log file that cannot be written is an
+  // error now, not a worker that fails at each start.
+  auto logs = LogRouter::Open(loop, config);
+  if (auto* error = std::get_if<std::string>(&logs)) {
+    spdlog::error("{}", *error);
+    return proto::kDaemonFailure;
+  }
+  LogRouter& log_router = *std::get<std::unique_ptr<LogRouter>>(logs);
   ProcessSpawner spawner;
   AccessPolicy policy{::geteuid(), config.daemon.control_group_gid};
   Supervisor supervisor(loop, spawner, std::move(config),
                         InheritableEnvironment(environ),
-                        std::move(std::get<Listeners>(listeners)));
+                        std::move(std::get<Listeners>(listeners)), &log_router);
   ControlCommands commands(supervisor);
   ControlServer server(loop, std::move(std::get<UnixListener>(listener)),
                        policy, commands);

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,6 +63,7 @@ enum class ChildStage : int32_t {
   kSetgid,
   kSetuid,
   kSigmask,
+  kJournal,
   kExec,
 };
 
@@ -94,6 +97,12 @@ struct ChildPlan {
   gid_t gid;
   bool set_uid;
   uid_t uid;
+  // The journal's stream socket, or journal_address_length 0 for none;
+  // the headers for fd 1 and fd 2.
+  sockaddr_un journal_address;
+  socklen_t journal_address_length;
+  const char* journal_headers[2];
+  size_t journal_header_lengths[2];
 };
 
 // syscall(2) returning -errno on failure, so the child does not depend on
@@ -124,6 +133,36 @@ WORKERD_CHILD_CODE void ChildFormatPid(char* out, long pid) {
   } while (pid > 0);
   for (int i = 0; i < n; ++i) out[i] = reversed[n - 1 - i];
   out[n] = '\0';
+}
+
+// Opens a stream to the journal at `target` (1 or 2), as
+// sd_journal_stream_fd does. Non-blocking while connecting: a journald
+// whose backlog is full must fail this spawn, not hang workerd, which is
+// suspended until the child execs.
+WORKERD_CHILD_CODE long ChildOpenJournalStream(const ChildPlan& plan,
+                                               int target) {
+  long fd = ChildSyscall(SYS_socket, AF_UNIX,
+                         SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return fd;
+  long r = ChildSyscall(SYS_connect, fd,
+                        reinterpret_cast<long>(&plan.journal_address),
+                        plan.journal_address_length);
+  if (r >= 0) r = ChildSyscall(SYS_shutdown, fd, SHUT_RD);
+  if (r >= 0) {
+    r = ChildSyscall(SYS_write, fd,
+                     reinterpret_cast<long>(plan.journal_headers[target - 1]),
+                     static_cast<long>(plan.journal_header_lengths[target - 1]));
+    // A fresh socket takes a few dozen bytes whole.
+    if (r >= 0 &&
+        static_cast<size_t>(r) != plan.journal_header_lengths[target - 1]) {
+      r = -EIO;
+    }
+  }
+  // The worker writes to it as to any stdout: blocking.
+  if (r >= 0) r = ChildSyscall(SYS_fcntl, fd, F_SETFL, 0);
+  if (r >= 0) r = ChildSyscall(SYS_dup3, fd, target, 0);
+  ChildSyscall(SYS_close, fd);
+  return r;
 }
 
 WORKERD_CHILD_CODE int ChildMain(void* arg) {
@@ -226,6 +265,15 @@ WORKERD_CHILD_CODE int ChildMain(void* arg) {
     }
   }
 
+  // After the credentials: the journal records the user that connects.
+  if (plan.journal_address_length > 0) {
+    for (int target = 1; target <= 2; ++target) {
+      if (long r = ChildOpenJournalStream(plan, target); r < 0) {
+        ChildFail(error_fd, ChildStage::kJournal, r);
+      }
+    }
+  }
+
   // The mask is inherited across execve; the worker starts with none.
   uint64_t empty_mask[2] = {0, 0};
   if (long r = ChildSyscall(SYS_rt_sigprocmask, SIG_SETMASK,
@@ -300,6 +348,10 @@ SpawnError ErrorFromChild(const ChildFailure& failure,
                        failure.error);
     case ChildStage::kSigmask:
       return MakeError("sigprocmask", "", failure.error);
+    case ChildStage::kJournal:
+      return MakeError("journal",
+                       request.journal ? request.journal->socket_path : "",
+                       failure.error);
     case ChildStage::kExec:
       return MakeError("exec", request.argv[0], failure.error);
   }
@@ -489,6 +541,21 @@ SpawnResult ProcessSpawner::Spawn(const SpawnRequest& request) {
   plan.gid = creds.gid.value_or(0);
   plan.set_uid = creds.uid.has_value();
   plan.uid = creds.uid.value_or(0);
+
+  if (request.journal) {
+    const std::string& path = request.journal->socket_path;
+    if (path.empty() || path.size() >= sizeof(plan.journal_address.sun_path)) {
+      return MakeError("journal", path, ENAMETOOLONG);
+    }
+    plan.journal_address.sun_family = AF_UNIX;
+    path.copy(plan.journal_address.sun_path, path.size());
+    plan.journal_address_length =
+        static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+    plan.journal_headers[0] = request.journal->stdout_header.data();
+    plan.journal_header_lengths[0] = request.journal->stdout_header.size();
+    plan.journal_headers[1] = request.journal->stderr_header.data();
+    plan.journal_header_lengths[1] = request.journal->stderr_header.size();
+  }
 
   ChildStack stack;
   if (!stack.Valid()) return MakeError("mmap", "", errno);

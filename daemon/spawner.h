@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "daemon/journal_stream.h"
 #include "daemon/unique_fd.h"
 
 namespace workerd {
@@ -26,6 +27,10 @@ struct SpawnRequest {
   // Target for the child's fd 1 and 2; -1 keeps workerd's own.
   int stdout_fd = -1;
   int stderr_fd = -1;
+  // When set, fd 1 and 2 are instead connections to the journal that the
+  // child itself opens just before execve (so the journal records the
+  // worker's pid and user), each starting with its header.
+  std::optional<JournalStreams> journal;
   // Placed at fd 3, 4, ... in this order, with LISTEN_FDS, LISTEN_PID (the
   // child's own pid) and LISTEN_FDNAMES set when non-empty.
   std::vector<int> listen_fds;

@@ -13,11 +13,12 @@ namespace workerd {
 
 Supervisor::Supervisor(EventLoop& loop, Spawner& spawner, Config config,
                        std::vector<std::string> inherited_env,
-                       Listeners listeners)
+                       Listeners listeners, LogRouter* logs)
     : loop_(loop),
       config_(std::move(config)),
       inherited_env_(std::move(inherited_env)),
-      listeners_(std::move(listeners)) {
+      listeners_(std::move(listeners)),
+      logs_(logs) {
   WorkerContext context;
   context.loop = &loop_;
   context.spawner = &spawner;
@@ -33,6 +34,7 @@ Supervisor::Supervisor(EventLoop& loop, Spawner& spawner, Config config,
     }
   };
   for (const ProgramSpec& spec : config_.programs) {
+    context.log = logs_ != nullptr ? logs_->Find(spec.name) : nullptr;
     programs_.push_back(std::make_unique<Program>(context, spec));
   }
 }
@@ -63,6 +65,9 @@ std::optional<std::string> Supervisor::Begin() {
         spdlog::warn("SIGHUP ignored: this workerd does not reload its "
                      "configuration yet");
       }));
+  // logrotate's way to say "the files were moved": open them again.
+  signal_sources_.push_back(loop_.AddSignal(
+      SIGUSR1, [this](const signalfd_siginfo&) { ReopenLogFiles(); }));
   reaper_ = std::make_unique<OrphanReaper>(
       loop_, [this](pid_t pid) { return IsWorkerPid(pid); });
 
@@ -106,6 +111,22 @@ bool Supervisor::IsWorkerPid(pid_t pid) const {
 Worker* Supervisor::FindWorkerByPid(pid_t pid) const {
   auto found = workers_by_pid_.find(pid);
   return found == workers_by_pid_.end() ? nullptr : found->second;
+}
+
+void Supervisor::ReopenLogFiles() {
+  if (logs_ == nullptr || logs_->FilePaths().empty()) {
+    spdlog::info("SIGUSR1: no log files to reopen");
+    return;
+  }
+  logs_->ReopenFiles([](std::vector<LogRouter::Reopened> files) {
+    for (const LogRouter::Reopened& file : files) {
+      if (file.error.empty()) {
+        spdlog::info("SIGUSR1: reopened {}", file.path);
+      } else {
+        spdlog::error("SIGUSR1: {}", file.error);
+      }
+    }
+  });
 }
 
 bool Supervisor::OnNotify(pid_t sender, const NotifyMessage& message) {

@@ -14,6 +14,7 @@
 #include "daemon/config.h"
 #include "daemon/event_loop.h"
 #include "daemon/listeners.h"
+#include "daemon/log_router.h"
 #include "daemon/notify_server.h"
 #include "daemon/orphan_reaper.h"
 #include "daemon/program.h"
@@ -23,11 +24,14 @@ namespace workerd {
 
 class Supervisor {
  public:
-  // SIGCHLD, SIGTERM, SIGINT and SIGHUP must be blocked (BlockSignals).
-  // `listeners` are the config's sockets, already bound.
+  // SIGCHLD, SIGTERM, SIGINT, SIGHUP and SIGUSR1 must be blocked
+  // (BlockSignals). `listeners` are the config's sockets, already bound;
+  // `logs` where the programs' output goes, opened for this config, and it
+  // must outlive the supervisor (null: workers write to workerd's own
+  // stdout and stderr, uncaptured).
   Supervisor(EventLoop& loop, Spawner& spawner, Config config,
              std::vector<std::string> inherited_env,
-             Listeners listeners = {});
+             Listeners listeners = {}, LogRouter* logs = nullptr);
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -49,6 +53,8 @@ class Supervisor {
   // Workers with a process, candidates and departing ones included.
   int RunningWorkers() const;
   const Listeners& listeners() const { return listeners_; }
+  // Null when output is not captured.
+  LogRouter* logs() const { return logs_; }
   EventLoop& loop() { return loop_; }
 
   // Runs `done` once `settled()` holds, checking after each state change
@@ -72,12 +78,14 @@ class Supervisor {
   Worker* FindWorkerByPid(pid_t pid) const;
   // False when the sender is no worker's process or in no worker's group.
   bool OnNotify(pid_t sender, const NotifyMessage& message);
+  void ReopenLogFiles();
 
   EventLoop& loop_;
   Config config_;
   std::vector<std::string> inherited_env_;
   // Declared before the programs: their workers use both.
   Listeners listeners_;
+  LogRouter* logs_;
   std::string notify_address_;
   std::vector<std::unique_ptr<Program>> programs_;
   // Every worker process by pid: notify messages and orphan reaping look

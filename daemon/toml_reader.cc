@@ -183,6 +183,41 @@ const toml::node* TableReader::DurationAt(std::string_view key, bool allow_zero,
   return node;
 }
 
+const toml::node* TableReader::Size(std::string_view key, std::uint64_t min,
+                                    std::uint64_t max, bool zero_allowed,
+                                    std::uint64_t* out) {
+  const toml::node* node = Find(key);
+  if (node == nullptr) return nullptr;
+  std::string range = "from " + FormatSize(min) + " to " + FormatSize(max);
+  if (zero_allowed) range += ", or 0";
+  std::optional<std::uint64_t> value;
+  if (const toml::value<std::int64_t>* number = node->as_integer()) {
+    if (number->get() < 0) {
+      Error(*node, Name(key) + " must be " + range + ", not " +
+                       std::to_string(number->get()));
+      return nullptr;
+    }
+    value = static_cast<std::uint64_t>(number->get());
+  } else if (const toml::value<std::string>* text = node->as_string()) {
+    std::string error;
+    value = ParseSize(text->get(), &error);
+    if (!value) {
+      Error(*node, Name(key) + ": " + error);
+      return nullptr;
+    }
+  } else {
+    Mismatch(*node, key, R"(a size like "100M", "64K" or "1G")");
+    return nullptr;
+  }
+  if (!(zero_allowed && *value == 0) && (*value < min || *value > max)) {
+    Error(*node, Name(key) + " must be " + range + ", not " +
+                     FormatSize(*value));
+    return nullptr;
+  }
+  *out = *value;
+  return node;
+}
+
 const toml::node* TableReader::Mode(std::string_view key, unsigned* out) {
   const toml::node* node = Find(key);
   if (node == nullptr) return nullptr;

@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -109,6 +110,11 @@ class TableReader {
   // makes sense for this key.
   const toml::node* DurationAt(std::string_view key, bool allow_zero,
                                Duration* out);
+  // A size as daemon/duration.h reads it ("512M"), or an integer of bytes,
+  // from `min` to `max`; 0 is always allowed when `zero_allowed`.
+  const toml::node* Size(std::string_view key, std::uint64_t min,
+                         std::uint64_t max, bool zero_allowed,
+                         std::uint64_t* out);
   // A file mode as a string of octal digits, "0000" to "0777": a mode
   // written as an integer would be decimal in TOML (0660 is even a syntax
   // error), so strings keep it unambiguous.

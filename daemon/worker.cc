@@ -12,6 +12,8 @@
 
 #include "daemon/duration.h"
 #include "daemon/listeners.h"
+#include "daemon/output_capture.h"
+#include "daemon/program_log.h"
 #include "daemon/signals.h"
 #include "daemon/worker_launch.h"
 
@@ -162,7 +164,21 @@ void Worker::Spawn() {
       *spec_, instance_, *context_.inherited_env,
       context_.notify_socket ? *context_.notify_socket : no_notify_socket,
       sockets);
+  WorkerOutput output;
+  if (context_.log != nullptr) {
+    auto prepared = context_.log->PrepareOutput(instance_, &request);
+    if (auto* error = std::get_if<std::string>(&prepared)) {
+      AfterUnplannedEnd(ExitStatus::SpawnFailed(*error), /*was_up=*/false,
+                        *error);
+      return;
+    }
+    output = std::move(std::get<WorkerOutput>(prepared));
+  }
   SpawnResult result = context_.spawner->Spawn(request);
+  // Only the worker may hold the pipes' write ends: once it and its
+  // children are gone, the capture sees the end of the output.
+  output.stdout_write.Reset();
+  output.stderr_write.Reset();
   if (auto* error = std::get_if<SpawnError>(&result)) {
     std::string text = error->ToString();
     AfterUnplannedEnd(ExitStatus::SpawnFailed(text), /*was_up=*/false, text);
@@ -189,6 +205,7 @@ void Worker::Spawn() {
   process_->pid = spawned.pid;
   process_->pidfd = std::move(spawned.pidfd);
   process_->started = context_.loop->Now();
+  process_->capture = std::move(output.capture);
   process_->exit_source = std::move(exit_source);
   ReportProcess(true);
   kill_reason_.clear();
@@ -282,6 +299,8 @@ void Worker::SendStop() {
 
 void Worker::OnExit(const siginfo_t& info) {
   ExitStatus exit = ExitStatus::FromSiginfo(info);
+  // Its last words come before the news of its death.
+  if (process_->capture) process_->capture->ProcessExited();
   // Anything the worker left in its group goes with it: no orphans.
   KillProcessGroup();
   pid_t pid = process_->pid;

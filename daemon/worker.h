@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,8 @@ std::string_view WorkerStateName(WorkerState state);
 enum class WorkerRole { kServing, kCandidate };
 
 class Listeners;
+class OutputCapture;
+class ProgramLog;
 
 // What a worker needs from the daemon around it.
 struct WorkerContext {
@@ -51,6 +54,9 @@ struct WorkerContext {
   Listeners* listeners = nullptr;
   // NOTIFY_SOCKET for workers; empty: none.
   const std::string* notify_socket = nullptr;
+  // Where the program's output goes. Null: workers write to workerd's own
+  // stdout and stderr, uncaptured (tests).
+  ProgramLog* log = nullptr;
   // Called after every state change (the worker is in a consistent state).
   std::function<void(const class Worker&)> on_change;
   // Called when the worker's process starts (`running`) and when the worker
@@ -115,6 +121,7 @@ class Worker {
     pid_t pid = 0;
     UniqueFd pidfd;
     TimePoint started;
+    std::shared_ptr<OutputCapture> capture;  // null when not captured
     EventSource exit_source;  // declared after pidfd: released before it
   };
 

@@ -30,6 +30,7 @@ inline constexpr const char* kInvalidArgument = "invalid_argument";
 inline constexpr const char* kUnknownTarget = "unknown_target";
 inline constexpr const char* kFailed = "failed";
 inline constexpr const char* kBusy = "busy";
+inline constexpr const char* kTooSlow = "too_slow";
 inline constexpr const char* kShuttingDown = "shutting_down";
 inline constexpr const char* kTooManyClients = "too_many_clients";
 inline constexpr const char* kPermissionDenied = "permission_denied";

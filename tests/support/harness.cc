@@ -55,7 +55,8 @@ int DecodeWaitStatus(int status) {
   return -1;
 }
 
-// KEY=VALUE strings: ours, with `extra` replacing or adding keys.
+// KEY=VALUE strings: ours, with `extra` replacing or adding keys; an
+// entry of `extra` without "=" removes that key.
 std::vector<std::string> MakeEnvironment(
     const std::vector<std::string>& extra) {
   std::vector<std::string> env;
@@ -70,7 +71,9 @@ std::vector<std::string> MakeEnvironment(
     }
     if (!replaced) env.push_back(std::move(assignment));
   }
-  env.insert(env.end(), extra.begin(), extra.end());
+  for (const std::string& e : extra) {
+    if (e.find('=') != std::string::npos) env.push_back(e);
+  }
   return env;
 }
 
@@ -479,10 +482,14 @@ bool Daemon::Start(Millis deadline) {
     ADD_FAILURE() << "cannot open " << log_path_ << ": " << strerror(errno);
     return false;
   }
-  pid_ =
-      Spawn({kWorkerdPath, "-c", config_path_},
-            MakeEnvironment({std::string(kMarkerVariable) + "=" + dir_.path()}),
-            dev_null, log_fd, log_fd, /*die_with_parent=*/true);
+  // Whether the suite itself runs under systemd must not change where
+  // workers' output goes (the default log mode depends on these).
+  std::vector<std::string> env = {"JOURNAL_STREAM", "INVOCATION_ID",
+                                  std::string(kMarkerVariable) + "=" +
+                                      dir_.path()};
+  env.insert(env.end(), extra_env_.begin(), extra_env_.end());
+  pid_ = Spawn({kWorkerdPath, "-c", config_path_}, MakeEnvironment(env),
+               dev_null, log_fd, log_fd, /*die_with_parent=*/true);
   close(log_fd);
   close(dev_null);
   if (pid_ < 0) {

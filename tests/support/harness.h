@@ -151,6 +151,12 @@ class Daemon {
   // them leftovers; shortened only by the harness's own tests.
   void set_teardown_deadline(Millis deadline) { teardown_deadline_ = deadline; }
 
+  // Adds KEY=VALUE to workerd's environment (before Start). workerd never
+  // gets the suite's own JOURNAL_STREAM or INVOCATION_ID.
+  void AddEnvironment(std::string assignment) {
+    extra_env_.push_back(std::move(assignment));
+  }
+
   // Starts workerd and waits until its control socket answers `version`.
   // On failure, adds a test failure with the log and returns false.
   bool Start(Millis deadline = kDeadline);
@@ -232,6 +238,7 @@ class Daemon {
   std::string log_path_;
   pid_t pid_ = -1;
   Millis teardown_deadline_ = kDeadline;
+  std::vector<std::string> extra_env_;
   // pid -> start time in clock ticks since boot (field 22 of stat).
   std::map<pid_t, unsigned long long> tracked_;
 };

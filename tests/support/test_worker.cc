@@ -41,6 +41,11 @@ namespace {
 struct Options {
   std::optional<std::string> pidfile;
   std::vector<std::string> prints;
+  std::vector<std::string> error_prints;
+  std::optional<std::string> partial;
+  bool print_pid = false;
+  long flood_lines = 0;
+  long line_bytes = 100;
   std::optional<long> exit_after_ms;
   int exit_code = 0;
   std::optional<long> crash_after_ms;
@@ -91,6 +96,17 @@ Options Parse(int argc, char** argv) {
       options.pidfile = value();
     } else if (option == "--print") {
       options.prints.push_back(value());
+    } else if (option == "--print-err") {
+      options.error_prints.push_back(value());
+    } else if (option == "--partial") {
+      options.partial = value();
+    } else if (option == "--print-pid") {
+      options.print_pid = true;
+    } else if (option == "--flood") {
+      options.flood_lines = number();
+    } else if (option == "--line-bytes") {
+      options.line_bytes = number();
+      if (options.line_bytes < 20) Usage(option + " wants at least 20");
     } else if (option == "--exit-after") {
       options.exit_after_ms = number();
     } else if (option == "--exit-code") {
@@ -1005,6 +1021,40 @@ class Worker {
   std::optional<long> watchdog_stop_at_;
 };
 
+// Writes all of `data` to `fd`, as a blocking write must.
+void WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) std::exit(3);
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+// `lines` numbered lines of `line_bytes` bytes (newline included) to each
+// of stdout and stderr, in chunks that alternate between the two, so both
+// pipes are busy at once: "stdout 00000042 xxxx...".
+void Flood(long lines, long line_bytes) {
+  constexpr std::size_t kChunkBytes = 16 * 1024;
+  long next[2] = {0, 0};
+  std::string chunk;
+  while (next[0] < lines || next[1] < lines) {
+    for (int stream = 0; stream < 2; ++stream) {
+      chunk.clear();
+      while (next[stream] < lines && chunk.size() < kChunkBytes) {
+        char head[32];
+        std::snprintf(head, sizeof head, "%s %08ld ",
+                      stream == 0 ? "stdout" : "stderr", next[stream]++);
+        std::string line = head;
+        line.resize(static_cast<std::size_t>(line_bytes) - 1, 'x');
+        line.push_back('\n');
+        chunk += line;
+      }
+      WriteAll(stream == 0 ? STDOUT_FILENO : STDERR_FILENO, chunk);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1017,7 +1067,13 @@ int main(int argc, char** argv) {
   for (const std::string& text : options.prints) {
     std::printf("%s\n", text.c_str());
   }
+  if (options.print_pid) std::printf("pid %d\n", static_cast<int>(getpid()));
   std::fflush(stdout);
+  for (const std::string& text : options.error_prints) {
+    std::fprintf(stderr, "%s\n", text.c_str());
+  }
+  if (options.flood_lines > 0) Flood(options.flood_lines, options.line_bytes);
+  if (options.partial) WriteAll(STDOUT_FILENO, *options.partial);
   if (options.fork_child) ForkChild(*options.fork_child);
   if (options.daemonize_child) DaemonizeChild(*options.daemonize_child);
   std::optional<HttpServer> http;

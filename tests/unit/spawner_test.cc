@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -464,6 +465,66 @@ TEST_F(SpawnerTest, RedirectsStdoutAndStderr) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   close(out[0]);
   close(err[0]);
+}
+
+// Everything one accepted connection sends until EOF.
+std::string ReadUntilEof(int fd) {
+  std::string data;
+  char buffer[256];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) {
+    data.append(buffer, static_cast<size_t>(n));
+  }
+  return data;
+}
+
+TEST_F(SpawnerTest, OpensJournalStreamsFromTheWorkersOwnProcess) {
+  // A stand-in for journald's stream socket.
+  int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  const std::string path = Path("stdout");
+  path.copy(address.sun_path, path.size());
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address),
+                 sizeof address),
+            0);
+  ASSERT_EQ(listen(listener, 8), 0);
+
+  SpawnRequest request = WorkerRequest(Path("report"));
+  request.argv.insert(request.argv.end(), {"--print", "to the journal",
+                                           "--print-err", "trouble",
+                                           "--exit-after", "0"});
+  request.journal = JournalStreams{path, "out-header\n", "err-header\n"};
+  SpawnedProcess process = MustSpawn(request);
+
+  // The child connected before exec: for stdout first, then stderr, each
+  // as the worker's own pid (what the journal records as _PID).
+  std::vector<std::string> received;
+  for (int i = 0; i < 2; ++i) {
+    int connection = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    ASSERT_GE(connection, 0);
+    ucred peer{};
+    socklen_t length = sizeof peer;
+    ASSERT_EQ(getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &peer, &length),
+              0);
+    EXPECT_EQ(peer.pid, process.pid);
+    received.push_back(ReadUntilEof(connection));
+    close(connection);
+  }
+  EXPECT_EQ(received[0], "out-header\nto the journal\n");
+  EXPECT_EQ(received[1], "err-header\ntrouble\n");
+  int status = WaitExit(process);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  close(listener);
+}
+
+TEST_F(SpawnerTest, ReportsAMissingJournal) {
+  SpawnRequest request = WorkerRequest(Path("report"));
+  request.journal = JournalStreams{Path("no-journald"), "a\n", "b\n"};
+  SpawnError error = MustFail(request);
+  EXPECT_EQ(error.ToString(), "journal \"" + Path("no-journald") +
+                                  "\": No such file or directory");
 }
 
 TEST_F(SpawnerTest, ClosesEveryOtherFd) {

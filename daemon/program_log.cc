@@ -1,0 +1,180 @@
+#include "daemon/program_log.h"
+
+#include <fcntl.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "daemon/journal_stream.h"
+#include "daemon/output_capture.h"
+
+namespace workerd {
+namespace {
+
+// Pipes for one stream: the read end non-blocking for the loop, the write
+// end as a process expects its stdout (blocking), both CLOEXEC (the
+// spawner places the write end at fd 1 or 2 itself).
+bool MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+  read_end->Reset(fds[0]);
+  write_end->Reset(fds[1]);
+  return ::fcntl(fds[0], F_SETFL, O_NONBLOCK) == 0;
+}
+
+}  // namespace
+
+ProgramLog::ProgramLog(EventLoop& loop, const ProgramSpec& spec,
+                       std::unique_ptr<LogWriter> file_writer,
+                       LogWriter* stdout_writer, LogWriter* stderr_writer)
+    : loop_(loop),
+      program_(spec.name),
+      mode_(spec.log),
+      timestamps_(spec.log_timestamps),
+      file_writer_(std::move(file_writer)),
+      stdout_writer_(stdout_writer),
+      stderr_writer_(stderr_writer),
+      ring_(mode_ == LogMode::kFile || mode_ == LogMode::kInherit
+                ? spec.log_buffer
+                : 0) {}
+
+ProgramLog::~ProgramLog() {
+  *alive_ = false;
+  // workerd is going: what the last processes left is written.
+  std::vector<std::shared_ptr<OutputCapture>> captures;
+  captures.swap(captures_);
+  for (auto& capture : captures) capture->ProcessExited();
+}
+
+LogWriter* ProgramLog::WriterFor(OutputStream stream) const {
+  if (file_writer_) return file_writer_.get();
+  return stream == OutputStream::kStdout ? stdout_writer_ : stderr_writer_;
+}
+
+std::variant<WorkerOutput, std::string> ProgramLog::PrepareOutput(
+    int instance, SpawnRequest* request) {
+  WorkerOutput output;
+  switch (mode_) {
+    case LogMode::kJournal:
+      request->journal = JournalStreamsFor(program_);
+      return output;
+    case LogMode::kNull:
+      if (!dev_null_) {
+        dev_null_.Reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+        if (!dev_null_) {
+          return std::string("cannot open /dev/null: ") + std::strerror(errno);
+        }
+      }
+      request->stdout_fd = dev_null_.Get();
+      request->stderr_fd = dev_null_.Get();
+      return output;
+    case LogMode::kFile:
+    case LogMode::kInherit:
+      break;
+  }
+  UniqueFd stdout_read;
+  UniqueFd stderr_read;
+  if (!MakePipe(&stdout_read, &output.stdout_write) ||
+      !MakePipe(&stderr_read, &output.stderr_write)) {
+    return std::string("cannot make the output pipes: ") +
+           std::strerror(errno);
+  }
+  request->stdout_fd = output.stdout_write.Get();
+  request->stderr_fd = output.stderr_write.Get();
+  output.capture = std::make_shared<OutputCapture>(
+      *this, instance, std::move(stdout_read), std::move(stderr_read));
+  output.capture->Begin();
+  captures_.push_back(output.capture);
+  return output;
+}
+
+std::unique_ptr<ProgramLog::Subscription> ProgramLog::Subscribe(
+    std::function<void()> on_append) {
+  auto subscriber = std::make_shared<Subscriber>();
+  subscriber->on_append = std::move(on_append);
+  subscribers_.push_back(subscriber);
+  return std::make_unique<Subscription>(std::move(subscriber));
+}
+
+void ProgramLog::Consume(int instance, OutputStream stream,
+                         LineSplitter& splitter, std::string_view data,
+                         bool flush) {
+  const WallTime now = WallClock::now();
+  const std::uint64_t appended_before = ring_.next_sequence();
+
+  LogWriter* writer = WriterFor(stream);
+  std::string block;
+  std::string_view stamp;
+  std::string tag;
+  std::string continued_tag;
+  if (writer != nullptr) {
+    block.reserve(data.size() + data.size() / 2 + 256);
+    if (timestamps_) stamp = timestamps_formatter_.Format(now);
+    tag = fmt::format("{}:{} {}: ", program_, instance, OutputStreamName(stream));
+    continued_tag = tag;
+    continued_tag[continued_tag.size() - 2] = '+';
+  }
+  auto emit = [&](const LinePiece& piece) {
+    if (writer != nullptr) {
+      if (timestamps_) {
+        block.append(stamp);
+        block.push_back(' ');
+      }
+      block.append(piece.ends_line ? tag : continued_tag);
+      block.append(piece.text);
+      block.push_back('\n');
+    }
+    ring_.Append({now, instance, stream, piece.ends_line, piece.text});
+  };
+  if (flush) {
+    splitter.Flush(emit);
+  } else {
+    splitter.Feed(data, emit);
+  }
+  if (writer != nullptr) writer->Write(std::move(block));
+  if (ring_.next_sequence() != appended_before) TellSubscribers();
+}
+
+void ProgramLog::TellSubscribers() {
+  std::erase_if(subscribers_, [](const auto& s) { return !s->active; });
+  // Subscribers may end their subscription from their callbacks (or make
+  // new ones): call over a copy.
+  const auto subscribers = subscribers_;
+  for (const auto& subscriber : subscribers) {
+    if (subscriber->active) subscriber->on_append();
+  }
+}
+
+bool ProgramLog::Full() const {
+  if (file_writer_) return file_writer_->Full();
+  return (stdout_writer_ && stdout_writer_->Full()) ||
+         (stderr_writer_ && stderr_writer_->Full());
+}
+
+void ProgramLog::WhenRoom(std::function<void()> resume) {
+  // Wait for the one that is full; if both are, for the second once the
+  // first has room (the capture checks again when it resumes).
+  for (LogWriter* writer : {file_writer_.get(), stdout_writer_, stderr_writer_}) {
+    if (writer != nullptr && writer->Full()) {
+      writer->WhenRoom(std::move(resume));
+      return;
+    }
+  }
+  loop_.RunSoon(std::move(resume));
+}
+
+void ProgramLog::CaptureDone(const OutputCapture* capture) {
+  // Not now: the capture is in the middle of its own callback.
+  loop_.RunSoon([this, capture, alive = std::weak_ptr<bool>(alive_)] {
+    const std::shared_ptr<bool> still = alive.lock();
+    if (!still || !*still) return;
+    std::erase_if(captures_,
+                  [capture](const auto& held) { return held.get() == capture; });
+  });
+}
+
+}  // namespace workerd
