@@ -1,7 +1,9 @@
 #include "ctl/invocation.h"
 
 #include <limits>
+#include <optional>
 #include <string_view>
+#include <utility>
 
 #include "proto/default_socket.h"
 #include "proto/target.h"
@@ -28,6 +30,22 @@ std::string Quoted(std::string_view text) {
   return quoted;
 }
 
+// A count of workers or lines: "8" -> 8. Otherwise what is wrong with it,
+// to follow the name of the count: "must be a non-negative integer".
+std::variant<int, std::string> ParseCount(std::string_view number) {
+  const std::string not_a_count = "must be a non-negative integer";
+  if (number.empty()) return not_a_count;
+  long long value = 0;
+  for (const char c : number) {
+    if (c < '0' || c > '9') return not_a_count;
+    value = value * 10 + (c - '0');
+    if (value > std::numeric_limits<int>::max()) {
+      return std::string("is too large");
+    }
+  }
+  return static_cast<int>(value);
+}
+
 // "web=8" -> {"web", 8}; a usage error otherwise.
 std::variant<std::pair<std::string, int>, std::string> ParseScale(
     std::string_view operand) {
@@ -46,17 +64,63 @@ std::variant<std::pair<std::string, int>, std::string> ParseScale(
     return prefix + "scale takes a program name, not " + Quoted(name);
   }
   if (number.empty()) return prefix + "the number of workers is missing";
-  long long value = 0;
-  for (const char c : number) {
-    if (c < '0' || c > '9') {
-      return prefix + "N must be a non-negative integer";
-    }
-    value = value * 10 + (c - '0');
-    if (value > std::numeric_limits<int>::max()) {
-      return prefix + "N is too large";
-    }
+  auto count = ParseCount(number);
+  if (auto* why = std::get_if<std::string>(&count)) return prefix + "N " + *why;
+  return std::pair{std::string(name), std::get<int>(count)};
+}
+
+bool HasLogsOptions(const Invocation& invocation) {
+  return invocation.lines || invocation.follow || invocation.stdout_only ||
+         invocation.stderr_only || invocation.reopen;
+}
+
+// `logs --reopen`: the command `reopen_logs`, which takes nothing else.
+std::optional<std::string> BuildReopen(const Invocation& invocation,
+                                       proto::Request& request) {
+  if (!invocation.operands.empty()) {
+    return "logs --reopen reopens every log file and takes no TARGET, but "
+           "got " +
+           Quoted(invocation.operands.front());
   }
-  return std::pair{std::string(name), static_cast<int>(value)};
+  if (invocation.lines || invocation.follow || invocation.stdout_only ||
+      invocation.stderr_only) {
+    return "--reopen cannot be combined with -n, -f, --stdout or --stderr";
+  }
+  request.command = "reopen_logs";
+  return std::nullopt;
+}
+
+// `logs TARGET [-n N] [-f] [--stdout | --stderr]`. Only what is given is
+// sent: the daemon's defaults are every line held, no follow, both streams.
+std::optional<std::string> BuildLogs(const Invocation& invocation,
+                                     proto::Request& request) {
+  if (invocation.reopen) return BuildReopen(invocation, request);
+  const std::vector<std::string>& operands = invocation.operands;
+  if (operands.size() != 1) {
+    std::string why = "logs takes one TARGET, like web or web:2";
+    if (!operands.empty())
+      why += ", but got " + std::to_string(operands.size());
+    return why;
+  }
+  auto target = proto::ParseTarget(operands.front());
+  if (auto* why = std::get_if<std::string>(&target)) return *why;
+  request.args["targets"] =
+      Json::array({proto::FormatTarget(std::get<proto::Target>(target))});
+  if (invocation.stdout_only && invocation.stderr_only) {
+    return "--stdout and --stderr exclude each other; without either, logs "
+           "shows both streams";
+  }
+  if (invocation.lines) {
+    auto lines = ParseCount(*invocation.lines);
+    if (auto* why = std::get_if<std::string>(&lines)) {
+      return "-n " + *why + ", but got " + Quoted(*invocation.lines);
+    }
+    request.args["lines"] = std::get<int>(lines);
+  }
+  if (invocation.follow) request.args["follow"] = true;
+  if (invocation.stdout_only) request.args["stream"] = "stdout";
+  if (invocation.stderr_only) request.args["stream"] = "stderr";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -73,6 +137,9 @@ std::variant<proto::Request, std::string> BuildRequest(
   if (invocation.at_once) {
     if (command != "restart") return "--all applies only to restart";
     request.args["at_once"] = true;
+  }
+  if (command != "logs" && HasLogsOptions(invocation)) {
+    return "-n, -f, --stdout, --stderr and --reopen apply only to logs";
   }
   if (IsTargetCommand(command)) {
     Json targets = Json::array();
@@ -97,6 +164,8 @@ std::variant<proto::Request, std::string> BuildRequest(
       workers[name] = count;
     }
     request.args["workers"] = std::move(workers);
+  } else if (command == "logs") {
+    if (auto why = BuildLogs(invocation, request)) return std::move(*why);
   } else if (command == "shutdown" || command == "version") {
     if (!invocation.operands.empty()) {
       return command + " takes no arguments, but got " +

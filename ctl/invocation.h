@@ -13,20 +13,31 @@
 namespace workerd::ctl {
 
 struct Invocation {
-  // status, start, stop, restart, scale, shutdown or version.
+  // status, start, stop, restart, scale, logs, shutdown or version.
   std::string command;
-  // TARGETs for status/start/stop/restart, NAME=N for scale.
+  // TARGETs for status/start/stop/restart/logs, NAME=N for scale.
   std::vector<std::string> operands;
   std::optional<std::string> socket;  // -s/--socket
   bool json = false;                  // --json
   bool no_wait = false;               // --no-wait
   bool at_once = false;               // restart --all
+  // logs -n/--lines as typed: checked by BuildRequest, like NAME=N, so that
+  // the message says what -n takes. nullopt: every line workerd holds.
+  std::optional<std::string> lines;
+  bool follow = false;  // logs -f/--follow
+  // logs --stdout and --stderr: one stream only. Two flags rather than one
+  // value so that giving both can be refused.
+  bool stdout_only = false;
+  bool stderr_only = false;
+  bool reopen = false;  // logs --reopen: the `reopen_logs` command
 };
 
 // The request for `invocation`, or a usage error naming the bad argument,
 // e.g. `invalid scale argument "web=x": N must be a non-negative integer`.
 // Targets are sent normalized ("web:02" as "web:2"); `wait` only when
-// --no-wait is given (the daemon's default is to wait).
+// --no-wait is given (the daemon's default is to wait). `logs` sends its
+// one target and only the options given (`lines`, `follow`, `stream`);
+// `logs --reopen` is the command `reopen_logs`, without arguments.
 std::variant<proto::Request, std::string> BuildRequest(
     const Invocation& invocation);
 

@@ -23,6 +23,16 @@ constexpr const char* kRestartFooter =
     "does not become ready, the rollout stops and the old worker of that\n"
     "slot keeps serving (exit status 1).";
 
+constexpr const char* kLogsFooter =
+    "TARGET is a program (web) or one instance of it (web:2). Each line is\n"
+    "shown as in workerd's log files, TIME PROGRAM:INSTANCE STREAM: TEXT,\n"
+    "with STREAM+ for a line cut at 16 KiB that goes on in the next one.\n"
+    "Without -n, every line workerd holds in memory (log_buffer); with\n"
+    "--json, one JSON object per line. For a program with log = \"journal\"\n"
+    "workerctl runs journalctl -t NAME instead, with -n and -f passed on.\n"
+    "\n"
+    "logs --reopen reopens every log file, e.g. after logrotate moved them.";
+
 constexpr const char* kFooter =
     "TARGET is a program (web) or one instance of it (web:2); no TARGET\n"
     "means every program. The options above may also follow the subcommand.\n"
@@ -49,7 +59,7 @@ int main(int argc, char** argv) {
         e.get_name() == "RequiredError") {
       what = failed->remaining().empty()
                  ? "a command is required: status, start, stop, restart, "
-                   "scale, shutdown or version"
+                   "scale, logs, shutdown or version"
                  : "unknown command \"" + failed->remaining().front() + "\"";
     }
     return "workerctl: " + what +
@@ -90,6 +100,10 @@ int main(int argc, char** argv) {
       {"scale", "Change the number of workers of programs", "NAME=N",
        "Program and the number of workers it should have",
        "Example: workerctl scale web=8 jobs=0"},
+      {"logs",
+       "Show a program's output (-f: follow it; --reopen: reopen the log "
+       "files)",
+       "TARGET", "The program or instance whose output to show", kLogsFooter},
       {"shutdown", "Stop every worker, then workerd itself", nullptr, nullptr,
        ""},
       {"version", "Print workerctl's and workerd's versions", nullptr, nullptr,
@@ -112,6 +126,23 @@ int main(int argc, char** argv) {
       "--all,--at-once", invocation.at_once,
       "Stop and start every targeted worker at once instead of rolling");
 
+  CLI::App* logs = app.get_subcommand("logs");
+  // A string, checked by BuildRequest, whose message says what -n takes.
+  std::string lines;
+  CLI::Option* lines_option = logs->add_option(
+      "-n,--lines", lines,
+      "Only the last N lines (default: every line workerd holds)");
+  lines_option->type_name("N");
+  logs->add_flag("-f,--follow", invocation.follow,
+                 "Keep printing new lines as the workers write them, until "
+                 "interrupted");
+  logs->add_flag("--stdout", invocation.stdout_only,
+                 "Only what went to stdout");
+  logs->add_flag("--stderr", invocation.stderr_only,
+                 "Only what went to stderr");
+  logs->add_flag("--reopen", invocation.reopen,
+                 "Reopen every log file of workerd by its name (no TARGET)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -122,6 +153,7 @@ int main(int argc, char** argv) {
 
   invocation.command = app.get_subcommands().front()->get_name();
   if (socket_option->count() > 0) invocation.socket = socket;
+  if (lines_option->count() > 0) invocation.lines = lines;
   const std::string socket_path = workerd::ctl::ResolveSocketPath(
       invocation.socket, std::getenv("WORKERD_SOCKET"));
   return workerd::ctl::Run(invocation, socket_path, std::cout, std::cerr);

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "proto/target.h"
 #include "proto/version.h"
 
 namespace workerd::ctl {
@@ -136,6 +137,46 @@ std::string Plural(std::int64_t n, std::string_view noun) {
   text += noun;
   if (n != 1) text += 's';
   return text;
+}
+
+// One LINE of a `logs` result, ended by a newline.
+std::string LogLine(const Json& line) {
+  std::string out;
+  // A log file without log_timestamps has no time either.
+  const std::string time = OneLine(StringField(line, "time"));
+  if (!time.empty()) out += time + " ";
+  out += OneLine(OrDash(StringField(line, "program")));
+  if (const auto instance = IntField(line, "instance")) {
+    out += ":" + std::to_string(*instance);
+  }
+  out += " " + OneLine(OrDash(StringField(line, "stream")));
+  const Json* partial = Field(line, "partial");
+  out += partial != nullptr && *partial == true ? "+ " : ": ";
+  out += StringField(line, "text");
+  out += '\n';
+  return out;
+}
+
+// Characters that mean nothing to a POSIX shell, so need no quotes.
+bool IsShellSafe(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') ||
+         std::string_view("-_=+:,./@%").find(c) != std::string_view::npos;
+}
+
+std::string ShellWord(const std::string& word) {
+  if (!word.empty() && std::all_of(word.begin(), word.end(), IsShellSafe)) {
+    return word;
+  }
+  std::string quoted = "'";
+  for (const char c : word) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
 }
 
 }  // namespace
@@ -308,6 +349,66 @@ std::string RenderRestart(const Json& result) {
     out += OneLine(StringField(program, "name")) + ": " +
            OrDash(IntField(program, "replaced")) + " of " +
            std::to_string(*total) + " workers replaced\n";
+  }
+  return out;
+}
+
+std::string RenderLogLines(const Json& result) {
+  std::string out;
+  for (const Json& line : ArrayField(result, "lines")) out += LogLine(line);
+  return out;
+}
+
+std::string LogLinesJson(const Json& result) {
+  std::string out;
+  for (const Json& line : ArrayField(result, "lines")) {
+    out += line.dump(-1, ' ', false, Json::error_handler_t::replace);
+    out += '\n';
+  }
+  return out;
+}
+
+std::string RenderReopened(const Json& result, bool ok) {
+  std::string out;
+  for (const Json& path : ArrayField(result, "reopened")) {
+    if (path.is_string())
+      out += "reopened " + OneLine(path.get<std::string>()) + "\n";
+  }
+  if (out.empty() && ok) return "no log files to reopen\n";
+  return out;
+}
+
+std::vector<std::string> JournalctlCommand(const Json& result,
+                                           const Json& request_args) {
+  std::string identifier = StringField(result, "identifier");
+  if (identifier.empty()) {
+    const Json& targets = ArrayField(request_args, "targets");
+    if (!targets.empty() && targets.front().is_string()) {
+      auto target = proto::ParseTarget(targets.front().get<std::string>());
+      if (auto* parsed = std::get_if<proto::Target>(&target)) {
+        identifier = parsed->program;
+      }
+    }
+  }
+  std::vector<std::string> argv = {"journalctl", "-t", identifier};
+  // The journal records the worker's own pid: it opens its stream itself.
+  if (const auto pid = IntField(result, "pid")) {
+    argv.push_back("_PID=" + std::to_string(*pid));
+  }
+  if (const auto lines = IntField(request_args, "lines")) {
+    argv.push_back("-n");
+    argv.push_back(std::to_string(*lines));
+  }
+  const Json* follow = Field(request_args, "follow");
+  if (follow != nullptr && *follow == true) argv.push_back("-f");
+  return argv;
+}
+
+std::string ShellCommand(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& word : argv) {
+    if (!out.empty()) out += ' ';
+    out += ShellWord(word);
   }
   return out;
 }

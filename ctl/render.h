@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "proto/message.h"
 
@@ -46,6 +47,42 @@ std::string RenderScale(const proto::Json& result);
 
 // The result of shutdown: "stopped 3 workers; workerd is exiting".
 std::string RenderShutdown(const proto::Json& result);
+
+// A batch of `logs` lines ({"lines": [LINE, ...]}), each as workerd writes
+// it to a log file:
+//
+//   2026-11-23T10:15:02.123+01:00 web:2 stdout: hello
+//   2026-11-23T10:15:02.124+01:00 web:2 stderr+ the first 16 KiB of a long...
+//
+// `stream+` instead of `stream:` marks a record cut because the line was
+// too long; the next record of the stream continues it. The text is left
+// as the worker wrote it, so that what greps a log file greps this too.
+std::string RenderLogLines(const proto::Json& result);
+
+// The same batch for --json: each LINE as compact JSON on a line of its
+// own (JSON lines), so that jq or a script can read it as it comes.
+std::string LogLinesJson(const proto::Json& result);
+
+// The result of reopen_logs: "reopened /var/log/workerd/web.log" per file.
+// When none was and `ok`: "no log files to reopen"; when none was and the
+// command failed, nothing (the error says why).
+std::string RenderReopened(const proto::Json& result, bool ok);
+
+// The journalctl command line that shows what `logs` asked for, from the
+// daemon's answer for a program with log = "journal" ({"log": "journal",
+// "identifier", "pid"?}) and the request's arguments:
+//
+//   journalctl -t web [_PID=1234] [-n N] [-f]
+//
+// Without -n, journalctl's own default applies: everything (paged), or
+// with -f the last 10 lines. The identifier falls back to the target's
+// program when the answer has none.
+std::vector<std::string> JournalctlCommand(const proto::Json& result,
+                                           const proto::Json& request_args);
+
+// `argv` as a command a person can paste into a shell: a word with a
+// character a shell would interpret is single-quoted.
+std::string ShellCommand(const std::vector<std::string>& argv);
 
 // workerctl's own version and, when known, the daemon's `version` result:
 //

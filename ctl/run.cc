@@ -1,8 +1,12 @@
 #include "ctl/run.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <optional>
 #include <ostream>
 #include <utility>
+#include <vector>
 
 #include "ctl/render.h"
 #include "proto/client.h"
@@ -18,8 +22,21 @@ constexpr const char* kNotRunningCode = "not_running";
 constexpr const char* kConnectFailedCode = "connect_failed";
 constexpr const char* kProtocolErrorCode = "protocol_error";
 
-std::string Dump(const Json& json) {
-  return json.dump(2, ' ', false, Json::error_handler_t::replace);
+constexpr const char* kJournalHasNoStreams =
+    "the journal does not record which stream a line came from; drop "
+    "--stdout/--stderr";
+
+// `logs TARGET`, as opposed to `logs --reopen`: its lines are printed as
+// they come, for as long as they come.
+bool StreamsLines(const Invocation& invocation) {
+  return invocation.command == "logs" && !invocation.reopen;
+}
+
+// Indented for a person, except where the output is JSON lines (`logs`):
+// there every object, errors included, stays on one line.
+std::string Dump(const Invocation& invocation, const Json& json) {
+  const int indent = StreamsLines(invocation) ? -1 : 2;
+  return json.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
 // Prints an error: a line on `err`, or a JSON object on `out` with --json.
@@ -35,11 +52,14 @@ void ReportError(const Invocation& invocation, std::ostream& out,
   Json json = std::move(extra);
   json["error"] = {{"code", code}, {"message", message}};
   if (!result.is_null()) json["result"] = std::move(result);
-  out << Dump(json) << '\n';
+  out << Dump(invocation, json) << '\n';
 }
 
-std::string Render(const std::string& command, const Json& result) {
+// `command` is the request's: `logs --reopen` is reopen_logs.
+std::string Render(const std::string& command, const Json& result, bool ok) {
   if (command == "status") return RenderStatus(result);
+  if (command == "logs") return RenderLogLines(result);
+  if (command == "reopen_logs") return RenderReopened(result, ok);
   if (command == "scale") return RenderScale(result);
   if (command == "shutdown") return RenderShutdown(result);
   if (command == "version") return RenderVersion(result);
@@ -47,10 +67,58 @@ std::string Render(const std::string& command, const Json& result) {
   return RenderWorkers(result);  // start, stop, restart
 }
 
+// A batch of `logs` lines, shown at once: with -f the next may be long in
+// coming.
+void PrintLogLines(const Invocation& invocation, const Json& result,
+                   std::ostream& out) {
+  out << (invocation.json ? LogLinesJson(result) : RenderLogLines(result))
+      << std::flush;
+}
+
+bool IsJournalAnswer(const Json& result) {
+  return result.is_object() && result.contains("log") &&
+         result["log"] == "journal";
+}
+
+// The program logs to the journal, so workerd has none of its output:
+// journalctl shows it instead, in workerctl's place.
+int ReadJournal(const Invocation& invocation, const proto::Request& request,
+                const Json& result, std::ostream& out, std::ostream& err,
+                const Exec& exec) {
+  if (request.args.contains("stream")) {
+    ReportError(invocation, out, err, proto::error_code::kFailed,
+                kJournalHasNoStreams, result);
+    return proto::kCtlFailed;
+  }
+  if (invocation.json) {
+    out << Dump(invocation, result) << '\n';
+    return proto::kCtlOk;
+  }
+  const std::vector<std::string> argv = JournalctlCommand(result, request.args);
+  out.flush();
+  exec(argv);
+  // Still here: journalctl is not installed (or not runnable). Say what
+  // would have shown the output.
+  const std::string& identifier = argv[2];  // journalctl -t IDENTIFIER
+  err << "workerctl: " << identifier
+      << " logs to the journal; read it with: " << ShellCommand(argv) << '\n';
+  return proto::kCtlFailed;
+}
+
 }  // namespace
 
+void ExecInPlace(const std::vector<std::string>& argv) {
+  std::vector<char*> pointers;
+  for (const std::string& arg : argv) {
+    pointers.push_back(const_cast<char*>(arg.c_str()));
+  }
+  pointers.push_back(nullptr);
+  std::fflush(nullptr);
+  ::execvp(pointers[0], pointers.data());
+}
+
 int Run(const Invocation& invocation, const std::string& socket_path,
-        std::ostream& out, std::ostream& err) {
+        std::ostream& out, std::ostream& err, const Exec& exec) {
   auto built = BuildRequest(invocation);
   if (auto* usage = std::get_if<std::string>(&built)) {
     // Usage errors are about the command line, never JSON.
@@ -91,24 +159,40 @@ int Run(const Invocation& invocation, const std::string& socket_path,
   }
   proto::Client& client = std::get<proto::Client>(connected);
 
-  // A rolling restart reports each step as it happens.
-  auto show_progress = [&](const proto::Response& interim) {
-    if (!invocation.json) out << RenderProgress(interim.result) << std::flush;
+  auto on_interim = [&](const proto::Response& interim) {
+    if (StreamsLines(invocation)) {
+      PrintLogLines(invocation, interim.result, out);
+    } else if (!invocation.json) {
+      // A rolling restart reports each step as it happens.
+      out << RenderProgress(interim.result) << std::flush;
+    }
   };
-  auto answer = client.Call(request, show_progress);
+  auto answer = client.Call(request, on_interim);
   if (auto* why = std::get_if<std::string>(&answer)) {
-    ReportError(invocation, out, err, kProtocolErrorCode, *why, nullptr,
+    std::string message = std::move(*why);
+    // `logs` may have been answering for a long while (-f): the usual
+    // "before it answered" would not ring true.
+    if (StreamsLines(invocation) && client.PeerClosed()) {
+      message = "workerd closed the connection; it may have stopped";
+    }
+    ReportError(invocation, out, err, kProtocolErrorCode, message, nullptr,
                 own_version());
     return proto::kCtlProtocolError;
   }
   proto::Response& response = std::get<proto::Response>(answer);
 
   if (response.ok) {
-    if (invocation.json) {
-      out << Dump(is_version ? VersionJson(response.result) : response.result)
+    if (StreamsLines(invocation) && IsJournalAnswer(response.result)) {
+      return ReadJournal(invocation, request, response.result, out, err, exec);
+    }
+    if (StreamsLines(invocation)) {
+      PrintLogLines(invocation, response.result, out);
+    } else if (invocation.json) {
+      out << Dump(invocation,
+                  is_version ? VersionJson(response.result) : response.result)
           << '\n';
     } else {
-      out << Render(invocation.command, response.result);
+      out << Render(request.command, response.result, true);
     }
     return proto::kCtlOk;
   }
@@ -132,7 +216,7 @@ int Run(const Invocation& invocation, const std::string& socket_path,
   if (is_version) {
     extra = own_version();
   } else if (!response.result.is_null() && !invocation.json) {
-    out << Render(invocation.command, response.result);
+    out << Render(request.command, response.result, false);
   }
   ReportError(invocation, out, err, error.code, error.message,
               std::move(response.result), std::move(extra));

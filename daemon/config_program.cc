@@ -302,6 +302,7 @@ void ReadLogSettings(LoadContext& context, TableReader& reader,
     if (program->log_dir.empty()) {
       reader.Error(*dir, "log_dir must not be empty; leave it out to use "
                          "[daemon]'s (" + context.log_dir + ")");
+      dir = nullptr;  // reported once is enough
     } else {
       program->log_dir = context.Resolve(program->log_dir);
     }
@@ -315,28 +316,40 @@ void ReadLogSettings(LoadContext& context, TableReader& reader,
        reader.Integer("log_keep", 0, kMaxLogKeep, &program->log_keep)}};
   const toml::node* timestamps =
       reader.Bool("log_timestamps", &program->log_timestamps);
-  reader.Size("log_buffer", 0, kMaxLogBuffer, /*zero_allowed=*/true,
-              &program->log_buffer);
+  const toml::node* buffer =
+      reader.Size("log_buffer", 0, kMaxLogBuffer, /*zero_allowed=*/true,
+                  &program->log_buffer);
 
   // Settings that would silently do nothing are mistakes worth a word.
-  if (!program->log_written) return;
-  const std::string mode = "log = " + Quoted(LogModeName(program->log));
-  if (program->log != LogMode::kFile) {
+  // Without `log`, the mode is journal or inherit (never file), decided
+  // when workerd starts. A bad `log` is reported already.
+  if (!program->log_written && reader.Find("log") != nullptr) return;
+  const std::string mode =
+      program->log_written
+          ? "this program has log = " + Quoted(LogModeName(program->log))
+          : "this program does not set log (add log = \"file\")";
+  if (!program->log_written || program->log != LogMode::kFile) {
     for (const auto& [key, node] : file_only) {
       if (node == nullptr) continue;
       reader.Error(*node, std::string(key) +
-                              " applies only to log = \"file\", and this "
-                              "program has " + mode);
+                              " applies only to log = \"file\", and " + mode);
     }
   }
-  if (timestamps != nullptr && (program->log == LogMode::kJournal ||
-                                program->log == LogMode::kNull)) {
+  if (!program->log_written) return;
+  const bool kept_elsewhere =
+      program->log == LogMode::kJournal || program->log == LogMode::kNull;
+  if (timestamps != nullptr && kept_elsewhere) {
     reader.Error(*timestamps,
                  "log_timestamps applies only to log = \"file\" or "
-                 "\"inherit\", and this program has " + mode +
+                 "\"inherit\", and " + mode +
                      (program->log == LogMode::kJournal
                           ? " (the journal keeps its own times)"
                           : ""));
+  }
+  if (buffer != nullptr && kept_elsewhere) {
+    reader.Error(*buffer,
+                 "log_buffer applies only to log = \"file\" or \"inherit\" "
+                 "(workerd sees no other output), and " + mode);
   }
 }
 

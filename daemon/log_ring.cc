@@ -26,6 +26,7 @@ void LogRing::Append(const LogRecord& record) {
   if (blocks_.empty() || blocks_.back().bytes.size() + bytes > block_bytes_) {
     blocks_.emplace_back();
     blocks_.back().first_sequence = next_sequence_;
+    blocks_.back().bytes.swap(spare_);
     blocks_.back().bytes.reserve(std::max(bytes, block_bytes_));
   }
   std::string& block = blocks_.back().bytes;
@@ -38,6 +39,8 @@ void LogRing::Append(const LogRecord& record) {
   while (blocks_.size() > 1 &&
          size_ - blocks_.front().bytes.size() >= capacity_) {
     size_ -= blocks_.front().bytes.size();
+    spare_.swap(blocks_.front().bytes);
+    spare_.clear();
     blocks_.pop_front();
   }
 }

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -62,8 +63,16 @@ void OutputCapture::OnReadable(Pipe& pipe) {
 }
 
 bool OutputCapture::ReadOnce(Pipe& pipe) {
+  // A reader following the log is woken after each read: a read must not
+  // be larger than what the ring keeps, or a live follower would lose
+  // lines within one read. Half the ring, from 16 KiB.
+  const std::size_t capacity = log_.ring().capacity();
+  const std::size_t limit =
+      capacity == 0 ? kReadBytes
+                    : std::clamp<std::size_t>(capacity / 2, 16 * 1024,
+                                              kReadBytes);
   while (true) {
-    const ssize_t n = ::read(pipe.fd.Get(), read_buffer, kReadBytes);
+    const ssize_t n = ::read(pipe.fd.Get(), read_buffer, limit);
     if (n > 0) {
       log_.Consume(instance_, pipe.stream, pipe.splitter,
                    std::string_view(read_buffer, static_cast<std::size_t>(n)),

@@ -15,6 +15,8 @@
 namespace workerd {
 namespace {
 
+constexpr int kPipeBytes = 1 << 20;
+
 // Pipes for one stream: the read end non-blocking for the loop, the write
 // end as a process expects its stdout (blocking), both CLOEXEC (the
 // spawner places the write end at fd 1 or 2 itself).
@@ -23,6 +25,11 @@ bool MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
   if (::pipe2(fds, O_CLOEXEC) != 0) return false;
   read_end->Reset(fds[0]);
   write_end->Reset(fds[1]);
+  // A larger pipe lets a chatty worker write on while workerd is busy and
+  // halves the wake-ups of both under a flood. The memory is the kernel's
+  // and only used while output waits; refused (over pipe-max-size or the
+  // user's pipe quota), the default of 64 KiB stays.
+  (void)::fcntl(fds[1], F_SETPIPE_SZ, kPipeBytes);
   return ::fcntl(fds[0], F_SETFL, O_NONBLOCK) == 0;
 }
 

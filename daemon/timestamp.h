@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,7 +26,8 @@ class TimestampFormatter {
   std::string_view Format(WallTime time);
 
  private:
-  std::time_t cached_second_ = -1;
+  // Empty until the first call: any second, -1 included, may come first.
+  std::optional<std::time_t> cached_second_;
   char text_[kLength + 1] = {};
 };
 

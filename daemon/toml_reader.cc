@@ -189,7 +189,7 @@ const toml::node* TableReader::Size(std::string_view key, std::uint64_t min,
   const toml::node* node = Find(key);
   if (node == nullptr) return nullptr;
   std::string range = "from " + FormatSize(min) + " to " + FormatSize(max);
-  if (zero_allowed) range += ", or 0";
+  if (zero_allowed && min > 0) range += ", or 0";
   std::optional<std::uint64_t> value;
   if (const toml::value<std::int64_t>* number = node->as_integer()) {
     if (number->get() < 0) {

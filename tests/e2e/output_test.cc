@@ -200,14 +200,15 @@ log_keep = 3
       [](const Json& s) { return StateOf(s, "rot", 0) == "exited"; },
       "the flood to end"));
   const std::string base = daemon.Path("logs/rot.log");
-  // Once all is written, the last line of each stream is in the current
-  // file or the one before it (the streams come in alternating chunks).
+  // Once all is written, the last line of each stream is in one of the
+  // kept files (the streams come through separate pipes, in chunks).
   const std::string last_out = FloodLine("stdout", kLines - 1, 100);
   const std::string last_err = FloodLine("stderr", kLines - 1, 100);
   const auto until = std::chrono::steady_clock::now() + kDeadline;
   bool complete = false;
   while (!complete && std::chrono::steady_clock::now() < until) {
-    const std::string newest = ReadFile(base + ".1") + ReadFile(base);
+    const std::string newest = ReadFile(base + ".3") + ReadFile(base + ".2") +
+                               ReadFile(base + ".1") + ReadFile(base);
     complete = newest.find(last_out) != std::string::npos &&
                newest.find(last_err) != std::string::npos;
     if (!complete) usleep(20000);

@@ -7,9 +7,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "daemon/suggest.h"
@@ -1411,6 +1413,297 @@ TEST(ConfigSocketErrorTest, Watchdog) {
   EXPECT_EQ(ProgramError(R"(env = { WATCHDOG_USEC = "1" })"),
             "workers.toml:2:9: env.WATCHDOG_USEC is set by workerd for each "
             "worker and cannot be set here");
+}
+
+// ---------------------------------------------------------------------------
+// Output capture: log, log_dir, log_max_size, log_keep, log_timestamps and
+// log_buffer in [program.NAME], log_dir in [daemon].
+
+TEST(ConfigLogTest, DefaultsWhenTheFileSaysNothing) {
+  const Config config = Parse("[program.web]\ncommand = \"app\"");
+  EXPECT_EQ(config.daemon.log_dir, "/var/log/workerd");
+  const ProgramSpec& web = config.programs.at(0);
+  EXPECT_EQ(web.log, LogMode::kInherit);
+  EXPECT_FALSE(web.log_written);
+  EXPECT_EQ(web.log_dir, "/var/log/workerd");
+  EXPECT_EQ(web.log_max_size, 100u << 20);
+  EXPECT_EQ(web.log_keep, 5);
+  EXPECT_TRUE(web.log_timestamps);
+  EXPECT_EQ(web.log_buffer, 1u << 20);
+}
+
+TEST(ConfigLogTest, ReadsEveryLogMode) {
+  for (const auto& [name, mode] : std::vector<std::pair<std::string, LogMode>>{
+           {"file", LogMode::kFile},
+           {"journal", LogMode::kJournal},
+           {"inherit", LogMode::kInherit},
+           {"null", LogMode::kNull}}) {
+    const ProgramSpec web = ParseProgram("log = \"" + name + "\"");
+    EXPECT_EQ(web.log, mode) << name;
+    EXPECT_TRUE(web.log_written) << name;
+    EXPECT_EQ(LogModeName(mode), name);
+  }
+}
+
+TEST(ConfigLogTest, ReadsEveryLogKey) {
+  const ProgramSpec web = ParseProgram(R"(log = "file"
+log_dir = "/srv/log/web"
+log_max_size = "10M"
+log_keep = 0
+log_timestamps = false
+log_buffer = "64K")");
+  EXPECT_EQ(web.log, LogMode::kFile);
+  EXPECT_TRUE(web.log_written);
+  EXPECT_EQ(web.log_dir, "/srv/log/web");
+  EXPECT_EQ(web.log_max_size, 10u << 20);
+  EXPECT_EQ(web.log_keep, 0);
+  EXPECT_FALSE(web.log_timestamps);
+  EXPECT_EQ(web.log_buffer, 64u << 10);
+}
+
+TEST(ConfigLogTest, SizesAreStringsWithAUnitOrIntegersOfBytes) {
+  EXPECT_EQ(ParseProgram("log = \"file\"\nlog_max_size = 4096").log_max_size, 4096u);
+  EXPECT_EQ(ParseProgram("log = \"file\"\nlog_max_size = \"4096\"").log_max_size, 4096u);
+  EXPECT_EQ(ParseProgram("log = \"file\"\nlog_max_size = \"1K\"").log_max_size, 1024u);
+  EXPECT_EQ(ParseProgram("log = \"file\"\nlog_max_size = 1024").log_max_size, 1024u);
+  EXPECT_EQ(ParseProgram("log = \"file\"\nlog_max_size = \"2g\"").log_max_size, 2u << 30);
+  EXPECT_EQ(ParseProgram("log = \"file\"\nlog_max_size = \"1024G\"").log_max_size,
+            std::uint64_t{1} << 40);
+  // 0: never rotate.
+  EXPECT_EQ(ParseProgram("log = \"file\"\nlog_max_size = 0").log_max_size, 0u);
+  EXPECT_EQ(ParseProgram("log = \"file\"\nlog_max_size = \"0\"").log_max_size, 0u);
+  EXPECT_EQ(ParseProgram("log_buffer = 0").log_buffer, 0u);
+  EXPECT_EQ(ParseProgram("log_buffer = 1").log_buffer, 1u);
+  EXPECT_EQ(ParseProgram("log_buffer = \"1G\"").log_buffer, 1u << 30);
+  EXPECT_EQ(ParseProgram("log = \"file\"\nlog_keep = 1000").log_keep, 1000);
+}
+
+TEST(ConfigLogTest, LogDirComesFromTheDaemonUnlessTheProgramSetsOne) {
+  const Config config = Parse(R"(
+[program.a]
+command = "x"
+[program.b]
+command = "x"
+log = "file"
+log_dir = "/srv/b"
+[daemon]
+log_dir = "/srv/logs"
+)");
+  EXPECT_EQ(config.daemon.log_dir, "/srv/logs");
+  ASSERT_EQ(config.programs.size(), 2u);
+  // [daemon] counts wherever it is in the file.
+  EXPECT_EQ(config.programs[0].log_dir, "/srv/logs");
+  EXPECT_EQ(config.programs[1].log_dir, "/srv/b");
+}
+
+TEST(ConfigLogTest, RelativeLogDirsResolveAgainstTheFilesDirectory) {
+  const TempDir dir;
+  const std::string file = (dir.path() / "workers.toml").string();
+  const Config config = Parse(R"(
+[daemon]
+log_dir = "logs/"
+[program.a]
+command = "x"
+[program.b]
+command = "x"
+log = "file"
+log_dir = "b/../b-logs/"
+[program.c]
+command = "x"
+log = "file"
+log_dir = "."
+)",
+                              file);
+  EXPECT_EQ(config.daemon.log_dir, (dir.path() / "logs").string());
+  ASSERT_EQ(config.programs.size(), 3u);
+  EXPECT_EQ(config.programs[0].log_dir, (dir.path() / "logs").string());
+  EXPECT_EQ(config.programs[1].log_dir, (dir.path() / "b-logs").string());
+  EXPECT_EQ(config.programs[2].log_dir, dir.path().string());
+  EXPECT_EQ(ParseProgram("log = \"file\"\nlog_dir = \"logs\"").log_dir,
+            (fs::current_path() / "logs").string());
+}
+
+TEST(ConfigLogTest, DefaultLogModeIsTheJournalUnderSystemd) {
+  const char* const plain[] = {"PATH=/usr/bin", "HOME=/root", nullptr};
+  EXPECT_EQ(DefaultLogMode(plain), LogMode::kInherit);
+  const char* const empty[] = {nullptr};
+  EXPECT_EQ(DefaultLogMode(empty), LogMode::kInherit);
+  EXPECT_EQ(DefaultLogMode(nullptr), LogMode::kInherit);
+  const char* const journal[] = {"PATH=/usr/bin", "JOURNAL_STREAM=8:12345",
+                                 nullptr};
+  EXPECT_EQ(DefaultLogMode(journal), LogMode::kJournal);
+  const char* const invocation[] = {"INVOCATION_ID=0123abcd", "HOME=/",
+                                    nullptr};
+  EXPECT_EQ(DefaultLogMode(invocation), LogMode::kJournal);
+  const char* const empty_value[] = {"INVOCATION_ID=", nullptr};
+  EXPECT_EQ(DefaultLogMode(empty_value), LogMode::kJournal);
+  // Only those exact names count.
+  const char* const lookalikes[] = {"JOURNAL_STREAMS=1", "XINVOCATION_ID=1",
+                                    "JOURNAL_STREAM", "MY_JOURNAL_STREAM=1",
+                                    nullptr};
+  EXPECT_EQ(DefaultLogMode(lookalikes), LogMode::kInherit);
+}
+
+TEST(ConfigLogTest, ApplyLogDefaultLeavesModesTheFileSetAlone) {
+  Config config = Parse(R"(
+[program.a]
+command = "x"
+[program.b]
+command = "x"
+log = "null"
+[program.c]
+command = "x"
+log = "inherit"
+[program.d]
+command = "x"
+log = "file"
+)");
+  ApplyLogDefault(config, LogMode::kJournal);
+  ASSERT_EQ(config.programs.size(), 4u);
+  EXPECT_EQ(config.programs[0].log, LogMode::kJournal);
+  EXPECT_EQ(config.programs[1].log, LogMode::kNull);
+  EXPECT_EQ(config.programs[2].log, LogMode::kInherit);
+  EXPECT_EQ(config.programs[3].log, LogMode::kFile);
+  ApplyLogDefault(config, LogMode::kInherit);
+  EXPECT_EQ(config.programs[0].log, LogMode::kInherit);
+  EXPECT_EQ(config.programs[2].log, LogMode::kInherit);
+  EXPECT_FALSE(config.programs[0].log_written);
+}
+
+TEST(ConfigLogErrorTest, Mode) {
+  EXPECT_EQ(
+      ProgramError(R"(log = "files")"),
+      R"(workers.toml:2:7: log must be one of "file", "journal", "inherit", "null", not "files" (did you mean "file"?))");
+  EXPECT_EQ(
+      ProgramError(R"(log = "journald")"),
+      R"(workers.toml:2:7: log must be one of "file", "journal", "inherit", "null", not "journald" (did you mean "journal"?))");
+  EXPECT_EQ(
+      ProgramError(R"(log = "syslog")"),
+      R"(workers.toml:2:7: log must be one of "file", "journal", "inherit", "null", not "syslog")");
+  EXPECT_EQ(
+      ProgramError("log = true"),
+      R"(workers.toml:2:7: log must be one of "file", "journal", "inherit", "null", not true)");
+  // A bad mode alone is reported, not the settings that depend on it.
+  EXPECT_EQ(
+      ProgramError("log = \"fiel\"\nlog_dir = \"/l\"\nlog_timestamps = false"),
+      R"(workers.toml:2:7: log must be one of "file", "journal", "inherit", "null", not "fiel" (did you mean "file"?))");
+}
+
+TEST(ConfigLogErrorTest, LogDir) {
+  EXPECT_EQ(ProgramError(R"(log_dir = "")"),
+            "workers.toml:2:11: log_dir must not be empty; leave it out to "
+            "use [daemon]'s (/var/log/workerd)");
+  EXPECT_EQ(Error("[daemon]\nlog_dir = \"/srv/logs\"\n[program.web]\n"
+                  "command = \"x\"\nlog_dir = \"\""),
+            "workers.toml:5:11: log_dir must not be empty; leave it out to "
+            "use [daemon]'s (/srv/logs)");
+  EXPECT_EQ(ProgramError("log_dir = 1"),
+            "workers.toml:2:11: log_dir must be a string, not the integer 1");
+  EXPECT_EQ(Error("[daemon]\nlog_dir = \"\""),
+            "workers.toml:2:11: log_dir must not be empty; leave it out to "
+            "use /var/log/workerd");
+  EXPECT_EQ(Error("[daemon]\nlog_dir = false"),
+            "workers.toml:2:11: log_dir must be a string, not false");
+  EXPECT_EQ(
+      Error("[daemon]\nlog_dri = \"/l\""),
+      R"(workers.toml:2:1: unknown key "log_dri" in [daemon] (did you mean "log_dir"?))");
+}
+
+TEST(ConfigLogErrorTest, Sizes) {
+  EXPECT_EQ(ProgramError("log_max_size = 1023"),
+            "workers.toml:2:16: log_max_size must be from 1K to 1024G, or 0, "
+            "not 1023");
+  EXPECT_EQ(ProgramError("log_max_size = \"1023\""),
+            "workers.toml:2:16: log_max_size must be from 1K to 1024G, or 0, "
+            "not 1023");
+  EXPECT_EQ(ProgramError("log_max_size = \"2048G\""),
+            "workers.toml:2:16: log_max_size must be from 1K to 1024G, or 0, "
+            "not 2048G");
+  EXPECT_EQ(ProgramError("log_max_size = -1"),
+            "workers.toml:2:16: log_max_size must be from 1K to 1024G, or 0, "
+            "not -1");
+  EXPECT_EQ(
+      ProgramError(R"(log_max_size = "10MB")"),
+      R"(workers.toml:2:16: log_max_size: "10MB" has an unknown unit "MB"; use K, M or G (powers of 1024), or no unit for bytes)");
+  EXPECT_EQ(
+      ProgramError(R"(log_max_size = "1.5M")"),
+      R"(workers.toml:2:16: log_max_size: "1.5M" is not a whole number; write it like "512M", "1G", "64K" or a number of bytes)");
+  EXPECT_EQ(
+      ProgramError("log_max_size = true"),
+      R"(workers.toml:2:16: log_max_size must be a size like "100M", "64K" or "1G", not true)");
+  EXPECT_EQ(
+      ProgramError("log_max_size = 1.5"),
+      R"(workers.toml:2:16: log_max_size must be a size like "100M", "64K" or "1G", not the float 1.5)");
+  EXPECT_EQ(ProgramError("log_buffer = \"2G\""),
+            "workers.toml:2:14: log_buffer must be from 0 to 1G, not 2G");
+  EXPECT_EQ(ProgramError("log_buffer = 1073741825"),
+            "workers.toml:2:14: log_buffer must be from 0 to 1G, not "
+            "1073741825");
+}
+
+TEST(ConfigLogErrorTest, KeepAndTimestamps) {
+  EXPECT_EQ(ProgramError("log_keep = 1001"),
+            "workers.toml:2:12: log_keep must be an integer from 0 to 1000, "
+            "not 1001");
+  EXPECT_EQ(ProgramError("log_keep = -1"),
+            "workers.toml:2:12: log_keep must be an integer from 0 to 1000, "
+            "not -1");
+  EXPECT_EQ(ProgramError("log_keep = \"5\""),
+            "workers.toml:2:12: log_keep must be an integer from 0 to 1000, "
+            "not the string \"5\"");
+  EXPECT_EQ(ProgramError("log_timestamps = \"yes\""),
+            "workers.toml:2:18: log_timestamps must be true or false, not the "
+            "string \"yes\"");
+  EXPECT_EQ(
+      ProgramError("log_timestamp = false"),
+      R"(workers.toml:2:1: unknown key "log_timestamp" in [program.web] (did you mean "log_timestamps"?))");
+}
+
+TEST(ConfigLogErrorTest, FileSettingsNeedLogFile) {
+  for (const std::string mode : {"journal", "inherit", "null"}) {
+    const std::string has = "and this program has log = \"" + mode + "\"";
+    EXPECT_EQ(
+        Errors("[program.web]\ncommand = \"x\"\nlog = \"" + mode +
+               "\"\nlog_dir = \"/l\"\nlog_max_size = \"1M\"\n"
+               "log_keep = 2\n"),
+        (std::vector<std::string>{
+            "workers.toml:4:11: log_dir applies only to log = \"file\", " + has,
+            "workers.toml:5:16: log_max_size applies only to log = "
+            "\"file\", " +
+                has,
+            "workers.toml:6:12: log_keep applies only to log = "
+            "\"file\", " +
+                has}))
+        << mode;
+  }
+  // Without log the mode is never "file".
+  EXPECT_EQ(ProgramError("log_keep = 2"),
+            "workers.toml:2:12: log_keep applies only to log = \"file\", and "
+            "this program does not set log (add log = \"file\")");
+  // The same keys with log = "file" are what they are for.
+  const ProgramSpec web = ParseProgram(
+      "log = \"file\"\nlog_dir = \"/l\"\nlog_max_size = \"1M\"\nlog_keep = 2");
+  EXPECT_EQ(web.log_dir, "/l");
+  EXPECT_EQ(web.log_max_size, 1u << 20);
+  EXPECT_EQ(web.log_keep, 2);
+}
+
+TEST(ConfigLogErrorTest, TimestampsNeedAFileOrInherit) {
+  EXPECT_EQ(ProgramError("log = \"journal\"\nlog_timestamps = true"),
+            "workers.toml:3:18: log_timestamps applies only to log = \"file\" "
+            "or \"inherit\", and this program has log = \"journal\" (the "
+            "journal keeps its own times)");
+  EXPECT_EQ(ProgramError("log = \"null\"\nlog_timestamps = false"),
+            "workers.toml:3:18: log_timestamps applies only to log = \"file\" "
+            "or \"inherit\", and this program has log = \"null\"");
+  EXPECT_FALSE(
+      ParseProgram("log = \"inherit\"\nlog_timestamps = false").log_timestamps);
+  EXPECT_EQ(ProgramError("log = \"null\"\nlog_buffer = \"2M\""),
+            "workers.toml:3:14: log_buffer applies only to log = \"file\" or "
+            "\"inherit\" (workerd sees no other output), and this program has "
+            "log = \"null\"");
+  EXPECT_FALSE(
+      ParseProgram("log = \"file\"\nlog_timestamps = false").log_timestamps);
 }
 
 // ---------------------------------------------------------------------------

@@ -27,6 +27,10 @@ class FakeControlServer {
   struct Reply {
     std::string bytes;   // written as is: zero or more lines, or part of one
     bool close = false;  // hang up after writing
+    // Unless closing, called once `bytes` are written, on the server's
+    // thread, for what comes next: lets a test send more only after the
+    // client has acted on the first part (e.g. printed it).
+    std::function<Reply()> then = nullptr;
   };
   using Handler = std::function<Reply(const std::string& request_line)>;
 
@@ -121,9 +125,14 @@ class FakeControlServer {
           std::lock_guard lock(mutex_);
           received_.push_back(*line);
         }
-        const Reply reply = handler_(*line);
-        WriteAll(fd, reply.bytes);
-        if (reply.close) return;
+        Reply reply = handler_(*line);
+        for (;;) {
+          WriteAll(fd, reply.bytes);
+          if (reply.close) return;
+          if (!reply.then) break;
+          const std::function<Reply()> then = std::move(reply.then);
+          reply = then();
+        }
       }
     }
   }

@@ -113,6 +113,93 @@ TEST(BuildRequestTest, CommandsWithoutArguments) {
   EXPECT_EQ(Usage(Make("reboot")), "unknown command \"reboot\"");
 }
 
+TEST(BuildRequestTest, LogsSendsItsTargetAndOnlyTheOptionsGiven) {
+  const proto::Request plain = Built(Make("logs", {"web:02"}));
+  EXPECT_EQ(plain.command, "logs");
+  EXPECT_EQ(plain.args, Json::parse(R"({"targets":["web:2"]})"));
+
+  Invocation everything = Make("logs", {"web"});
+  everything.lines = "100";
+  everything.follow = true;
+  everything.stderr_only = true;
+  EXPECT_EQ(Built(everything).args,
+            Json::parse(R"({"targets":["web"],"lines":100,"follow":true,)"
+                        R"("stream":"stderr"})"));
+
+  Invocation none_yet = Make("logs", {"web"});
+  none_yet.lines = "0";
+  none_yet.stdout_only = true;
+  EXPECT_EQ(Built(none_yet).args,
+            Json::parse(R"({"targets":["web"],"lines":0,"stream":"stdout"})"));
+}
+
+TEST(BuildRequestTest, LogsTakesExactlyOneTarget) {
+  EXPECT_EQ(Usage(Make("logs")), "logs takes one TARGET, like web or web:2");
+  EXPECT_EQ(Usage(Make("logs", {"web", "jobs"})),
+            "logs takes one TARGET, like web or web:2, but got 2");
+  EXPECT_EQ(Usage(Make("logs", {"web:"})),
+            "invalid target \"web:\": the instance after ':' is missing");
+}
+
+TEST(BuildRequestTest, LogsLinesMustBeACount) {
+  auto lines = [](std::string text) {
+    Invocation invocation = Make("logs", {"web"});
+    invocation.lines = std::move(text);
+    return Usage(invocation);
+  };
+  EXPECT_EQ(lines("-5"), "-n must be a non-negative integer, but got \"-5\"");
+  EXPECT_EQ(lines("ten"), "-n must be a non-negative integer, but got \"ten\"");
+  EXPECT_EQ(lines(""), "-n must be a non-negative integer, but got \"\"");
+  EXPECT_EQ(lines("99999999999"), "-n is too large, but got \"99999999999\"");
+}
+
+TEST(BuildRequestTest, LogsStreamsExcludeEachOther) {
+  Invocation invocation = Make("logs", {"web"});
+  invocation.stdout_only = true;
+  invocation.stderr_only = true;
+  EXPECT_EQ(Usage(invocation),
+            "--stdout and --stderr exclude each other; without either, logs "
+            "shows both streams");
+}
+
+TEST(BuildRequestTest, LogsRefusesOptionsOfOtherCommands) {
+  EXPECT_EQ(Usage(Make("logs", {"web"}, true)),
+            "--no-wait applies only to start, stop, restart and scale");
+  Invocation at_once = Make("logs", {"web"});
+  at_once.at_once = true;
+  EXPECT_EQ(Usage(at_once), "--all applies only to restart");
+  // And the other way round.
+  Invocation status = Make("status");
+  status.follow = true;
+  EXPECT_EQ(Usage(status),
+            "-n, -f, --stdout, --stderr and --reopen apply only to logs");
+}
+
+TEST(BuildRequestTest, LogsReopenIsReopenLogsAlone) {
+  Invocation reopen = Make("logs");
+  reopen.reopen = true;
+  const proto::Request request = Built(reopen);
+  EXPECT_EQ(request.command, "reopen_logs");
+  EXPECT_EQ(request.args, Json::object());
+
+  Invocation with_target = reopen;
+  with_target.operands = {"web"};
+  EXPECT_EQ(Usage(with_target),
+            "logs --reopen reopens every log file and takes no TARGET, but "
+            "got \"web\"");
+  const std::string not_with =
+      "--reopen cannot be combined with -n, -f, --stdout or --stderr";
+  Invocation with_lines = reopen;
+  with_lines.lines = "10";
+  EXPECT_EQ(Usage(with_lines), not_with);
+  Invocation with_follow = reopen;
+  with_follow.follow = true;
+  EXPECT_EQ(Usage(with_follow), not_with);
+  Invocation with_stream = reopen;
+  with_stream.stderr_only = true;
+  EXPECT_EQ(Usage(with_stream), not_with);
+}
+
 TEST(ResolveSocketPathTest, FlagThenEnvironmentThenDefault) {
   EXPECT_EQ(ResolveSocketPath(std::string("/a.sock"), "/b.sock"), "/a.sock");
   EXPECT_EQ(ResolveSocketPath(std::nullopt, "/b.sock"), "/b.sock");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "proto/version.h"
 
@@ -92,18 +93,23 @@ TEST(RenderStatusTest, ShowsBothWorkersOfASlotDuringAHandover) {
                   {{{"name", "web"},
                     {"workers", 1},
                     {"instances", {old_worker, new_worker}}}}}};
-  EXPECT_EQ(RenderStatus(result),
-            "NAME         PID   STATE     UPTIME  RESTARTS  LAST EXIT  MESSAGE\n"
-            "web:0 (old)  4100  ready     1m00s   0         -\n"
-            "web:0 (new)  4123  starting  1s      0         -          "
-            "started pid 4123; waiting for READY=1; status: loading model\n");
+  EXPECT_EQ(
+      RenderStatus(result),
+      "NAME         PID   STATE     UPTIME  RESTARTS  LAST EXIT  MESSAGE\n"
+      "web:0 (old)  4100  ready     1m00s   0         -\n"
+      "web:0 (new)  4123  starting  1s      0         -          "
+      "started pid 4123; waiting for READY=1; status: loading model\n");
 }
 
 TEST(RenderProgressTest, OneLinePerStep) {
   auto progress = [](const char* step, Json old_pid, Json new_pid) {
     return Json{{"progress",
-                 {{"program", "web"}, {"instance", 2}, {"step", step},
-                  {"old_pid", old_pid}, {"new_pid", new_pid}, {"done", 2},
+                 {{"program", "web"},
+                  {"instance", 2},
+                  {"step", step},
+                  {"old_pid", old_pid},
+                  {"new_pid", new_pid},
+                  {"done", 2},
                   {"total", 4}}}};
   };
   EXPECT_EQ(RenderProgress(progress("starting", 41, 52)),
@@ -224,6 +230,130 @@ TEST(VersionJsonTest, BothHalves) {
                   proto::Version() + R"(","protocol":1},"workerd":null})"));
   EXPECT_EQ(VersionJson(Json{{"version", "0.2.0"}, {"protocol", 1}})["workerd"],
             Json::parse(R"({"version":"0.2.0","protocol":1})"));
+}
+
+Json LogLine(const char* time, int instance, const char* stream,
+             const char* text, bool partial = false) {
+  Json line = {{"time", time},
+               {"program", "web"},
+               {"instance", instance},
+               {"stream", stream},
+               {"text", text}};
+  if (partial) line["partial"] = true;
+  return line;
+}
+
+TEST(RenderLogLinesTest, AsInTheLogFile) {
+  const Json result = {
+      {"lines",
+       {LogLine("2026-11-23T10:15:02.123+00:00", 2, "stdout", "hello"),
+        LogLine("2026-11-23T10:15:02.124+00:00", 0, "stderr", "a long li",
+                /*partial=*/true),
+        LogLine("2026-11-23T10:15:02.124+00:00", 0, "stderr", "ne ends"),
+        LogLine("2026-11-23T10:15:02.125+00:00", 2, "stdout", "")}}};
+  EXPECT_EQ(RenderLogLines(result),
+            "2026-11-23T10:15:02.123+00:00 web:2 stdout: hello\n"
+            "2026-11-23T10:15:02.124+00:00 web:0 stderr+ a long li\n"
+            "2026-11-23T10:15:02.124+00:00 web:0 stderr: ne ends\n"
+            "2026-11-23T10:15:02.125+00:00 web:2 stdout: \n");
+}
+
+TEST(RenderLogLinesTest, KeepsTheTextAsWritten) {
+  // Tabs, escapes and UTF-8 go through untouched, as into the log file.
+  const Json result = {
+      {"lines",
+       {LogLine("2026-11-23T10:15:02.123+01:00", 1, "stdout",
+                "col1\tcol2 \x1b[1mbold\x1b[0m gr\xc3\xbc\xc3\x9f"
+                "e")}}};
+  EXPECT_EQ(RenderLogLines(result),
+            "2026-11-23T10:15:02.123+01:00 web:1 stdout: "
+            "col1\tcol2 \x1b[1mbold\x1b[0m gr\xc3\xbc\xc3\x9f"
+            "e\n");
+}
+
+TEST(RenderLogLinesTest, ToleratesMissingFields) {
+  EXPECT_EQ(RenderLogLines({{"lines", Json::array()}}), "");
+  EXPECT_EQ(RenderLogLines(Json::object()), "");
+  EXPECT_EQ(RenderLogLines({{"lines", {Json{{"text", "bare"}}, 7}}}),
+            "- -: bare\n"
+            "- -: \n");
+  EXPECT_EQ(RenderLogLines({{"lines",
+                             {Json{{"program", "web"},
+                                   {"stream", "stdout"},
+                                   {"text", "no time, no instance"},
+                                   {"partial", false}}}}}),
+            "web stdout: no time, no instance\n");
+}
+
+TEST(LogLinesJsonTest, OneCompactObjectPerLine) {
+  const Json result = {
+      {"lines",
+       {LogLine("2026-11-23T10:15:02.123+00:00", 2, "stdout", "hello"),
+        LogLine("2026-11-23T10:15:02.124+00:00", 0, "stderr", "cut",
+                /*partial=*/true)}}};
+  EXPECT_EQ(LogLinesJson(result),
+            R"({"instance":2,"program":"web","stream":"stdout",)"
+            R"("text":"hello","time":"2026-11-23T10:15:02.123+00:00"})"
+            "\n"
+            R"({"instance":0,"partial":true,"program":"web","stream":)"
+            R"("stderr","text":"cut","time":"2026-11-23T10:15:02.124+00:00"})"
+            "\n");
+  EXPECT_EQ(LogLinesJson({{"lines", Json::array()}}), "");
+}
+
+TEST(LogLinesJsonTest, ReplacesInvalidUtf8) {
+  const Json result = {
+      {"lines", {Json{{"text", std::string("bad \xff byte")}}}}};
+  EXPECT_EQ(LogLinesJson(result), "{\"text\":\"bad \xef\xbf\xbd byte\"}\n");
+}
+
+TEST(RenderReopenedTest, OneLinePerFile) {
+  const Json result = {
+      {"reopened", {"/var/log/workerd/web.log", "/var/log/workerd/jobs.log"}}};
+  EXPECT_EQ(RenderReopened(result, true),
+            "reopened /var/log/workerd/web.log\n"
+            "reopened /var/log/workerd/jobs.log\n");
+  EXPECT_EQ(RenderReopened(result, false),
+            "reopened /var/log/workerd/web.log\n"
+            "reopened /var/log/workerd/jobs.log\n");
+}
+
+TEST(RenderReopenedTest, NoneReopened) {
+  const Json none = {{"reopened", Json::array()}};
+  EXPECT_EQ(RenderReopened(none, true), "no log files to reopen\n");
+  // The error that comes with a failure says what did not work.
+  EXPECT_EQ(RenderReopened(none, false), "");
+}
+
+TEST(JournalctlCommandTest, PassesOnWhatWasAskedFor) {
+  using Argv = std::vector<std::string>;
+  const Json journal = {{"log", "journal"}, {"identifier", "web"}};
+  EXPECT_EQ(JournalctlCommand(journal, {{"targets", {"web"}}}),
+            (Argv{"journalctl", "-t", "web"}));
+  Json with_pid = journal;
+  with_pid["pid"] = 1234;
+  EXPECT_EQ(
+      JournalctlCommand(
+          with_pid, {{"targets", {"web:2"}}, {"lines", 50}, {"follow", true}}),
+      (Argv{"journalctl", "-t", "web", "_PID=1234", "-n", "50", "-f"}));
+  EXPECT_EQ(
+      JournalctlCommand(
+          journal, {{"targets", {"web"}}, {"lines", 0}, {"follow", false}}),
+      (Argv{"journalctl", "-t", "web", "-n", "0"}));
+}
+
+TEST(JournalctlCommandTest, IdentifierFallsBackToTheTarget) {
+  EXPECT_EQ(JournalctlCommand({{"log", "journal"}, {"pid", nullptr}},
+                              {{"targets", {"jobs:1"}}}),
+            (std::vector<std::string>{"journalctl", "-t", "jobs"}));
+}
+
+TEST(ShellCommandTest, QuotesOnlyWhatAShellWouldInterpret) {
+  EXPECT_EQ(ShellCommand({"journalctl", "-t", "web", "_PID=12", "-f"}),
+            "journalctl -t web _PID=12 -f");
+  EXPECT_EQ(ShellCommand({"journalctl", "-t", "my app", "-t", "it's", "-t",
+                          "$x", "-t", ""}),
+            "journalctl -t 'my app' -t 'it'\\''s' -t '$x' -t ''");
 }
 
 }  // namespace

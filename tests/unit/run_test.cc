@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "proto/exit_codes.h"
 #include "proto/message.h"
@@ -24,10 +28,16 @@ struct Outcome {
   std::string err;
 };
 
-Outcome RunAt(const std::string& socket_path, Invocation invocation) {
+// An exec that must not happen.
+void NoExec(const std::vector<std::string>& argv) {
+  ADD_FAILURE() << "unexpected exec of " << argv.front();
+}
+
+Outcome RunAt(const std::string& socket_path, Invocation invocation,
+              const Exec& exec = NoExec) {
   std::ostringstream out;
   std::ostringstream err;
-  const int status = Run(invocation, socket_path, out, err);
+  const int status = Run(invocation, socket_path, out, err, exec);
   return {status, out.str(), err.str()};
 }
 
@@ -83,14 +93,15 @@ TEST(RunTest, JsonPrintsTheResult) {
 }
 
 TEST(RunTest, RolloutProgressIsShownAsItComes) {
-  const Json step = {{"program", "web"}, {"instance", 0}, {"step", "ready"},
-                     {"old_pid", 4100}, {"new_pid", 4123}, {"done", 0},
+  const Json step = {{"program", "web"}, {"instance", 0},   {"step", "ready"},
+                     {"old_pid", 4100},  {"new_pid", 4123}, {"done", 0},
                      {"total", 1}};
   FakeControlServer server([&](const std::string&) {
     return FakeControlServer::Reply{
         // A shape this workerctl does not know is skipped.
         proto::EncodeResponse(Response::Interim(Json(1), {{"progress", 1}})) +
-        proto::EncodeResponse(Response::Interim(Json(1), {{"progress", step}})) +
+        proto::EncodeResponse(
+            Response::Interim(Json(1), {{"progress", step}})) +
         proto::EncodeResponse(Response::Success(
             Json(1), {{"workers", {OneWorker("ready", 4123)}}}))};
   });
@@ -106,7 +117,8 @@ TEST(RunTest, RolloutProgressIsLeftOutOfJson) {
     return FakeControlServer::Reply{
         proto::EncodeResponse(Response::Interim(
             Json(1), {{"progress", {{"program", "web"}, {"step", "ready"}}}})) +
-        proto::EncodeResponse(Response::Success(Json(1), {{"workers", Json::array()}}))};
+        proto::EncodeResponse(
+            Response::Success(Json(1), {{"workers", Json::array()}}))};
   });
   Invocation invocation = Make("restart", {"web"});
   invocation.json = true;
@@ -240,6 +252,244 @@ TEST(RunTest, ScaleAndShutdownRender) {
       AnswerWith(Response::Success(nullptr, {{"stopped", 2}})));
   EXPECT_EQ(RunAt(shutdown_server.path(), Make("shutdown")).out,
             "stopped 2 workers; workerd is exiting\n");
+}
+
+// An output buffer that remembers what had been written at each flush, and
+// lets the fake server's thread wait until some text has been flushed.
+class FlushRecorder : public std::stringbuf {
+ public:
+  std::vector<std::string> flushes() const {
+    std::lock_guard lock(mutex_);
+    return flushes_;
+  }
+
+  // False when `text` is not flushed within a deadline.
+  bool WaitUntilFlushed(const std::string& text) {
+    std::unique_lock lock(mutex_);
+    return flushed_.wait_for(lock, std::chrono::seconds(10), [&] {
+      return !flushes_.empty() &&
+             flushes_.back().find(text) != std::string::npos;
+    });
+  }
+
+ protected:
+  int sync() override {
+    std::lock_guard lock(mutex_);
+    flushes_.push_back(str());
+    flushed_.notify_all();
+    return 0;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable flushed_;
+  std::vector<std::string> flushes_;
+};
+
+Invocation Logs(std::string target) {
+  return Make("logs", {std::move(target)});
+}
+
+Json LogLine(int instance, const char* stream, const char* text) {
+  return {{"time", "2026-11-23T10:15:02.123+00:00"},
+          {"program", "web"},
+          {"instance", instance},
+          {"stream", stream},
+          {"text", text}};
+}
+
+Json Lines(std::vector<Json> lines) {
+  return {{"lines", Json(std::move(lines))}};
+}
+
+std::string Interim(std::vector<Json> lines) {
+  return proto::EncodeResponse(Response::Interim(Json(1), Lines(lines)));
+}
+
+constexpr const char* kTooSlow =
+    "stopped: this client read more slowly than web wrote, and 3 lines it "
+    "had not been sent yet were dropped from memory (log_buffer); the log "
+    "file or a new `workerctl logs -f` has the rest";
+
+TEST(RunTest, LogsPrintsEachBatchAsItArrives) {
+  FlushRecorder recorder;
+  FakeControlServer server([&](const std::string&) {
+    FakeControlServer::Reply reply{
+        Interim({LogLine(0, "stdout", "one"), LogLine(1, "stderr", "two")})};
+    // The next batch only once the first is on the terminal: following
+    // must not wait for the end of the stream.
+    reply.then = [&] {
+      EXPECT_TRUE(recorder.WaitUntilFlushed("two"));
+      return FakeControlServer::Reply{Interim({LogLine(0, "stdout", "three")}),
+                                      true};
+    };
+    return reply;
+  });
+  Invocation invocation = Logs("web");
+  invocation.follow = true;
+  std::ostream out(&recorder);
+  std::ostringstream err;
+  const int status = ctl::Run(invocation, server.path(), out, err, NoExec);
+
+  const std::string first =
+      "2026-11-23T10:15:02.123+00:00 web:0 stdout: one\n"
+      "2026-11-23T10:15:02.123+00:00 web:1 stderr: two\n";
+  const std::string second =
+      "2026-11-23T10:15:02.123+00:00 web:0 stdout: three\n";
+  EXPECT_EQ(recorder.flushes(),
+            (std::vector<std::string>{first, first + second}));
+  // workerd going away ends -f.
+  EXPECT_EQ(status, proto::kCtlProtocolError);
+  EXPECT_EQ(err.str(),
+            "workerctl: workerd closed the connection; it may have stopped\n");
+  EXPECT_EQ(server.received(),
+            std::vector<std::string>{
+                R"({"id":1,"command":"logs","args":{"follow":true,)"
+                R"("targets":["web"]},"protocol":1})"});
+}
+
+TEST(RunTest, LogsEndsWithTheFinalBatch) {
+  FakeControlServer server([](const std::string&) {
+    return FakeControlServer::Reply{
+        Interim({LogLine(2, "stdout", "first")}) +
+        proto::EncodeResponse(
+            Response::Success(Json(1), Lines({LogLine(2, "stdout", "last")})))};
+  });
+  Invocation invocation = Logs("web:2");
+  invocation.lines = "2";
+  invocation.stdout_only = true;
+  const Outcome outcome = RunAt(server.path(), invocation);
+  EXPECT_EQ(outcome.status, proto::kCtlOk);
+  EXPECT_EQ(outcome.out,
+            "2026-11-23T10:15:02.123+00:00 web:2 stdout: first\n"
+            "2026-11-23T10:15:02.123+00:00 web:2 stdout: last\n");
+  EXPECT_EQ(outcome.err, "");
+  EXPECT_EQ(server.received(),
+            std::vector<std::string>{
+                R"({"id":1,"command":"logs","args":{"lines":2,)"
+                R"("stream":"stdout","targets":["web:2"]},"protocol":1})"});
+}
+
+TEST(RunTest, LogsCutOffForReadingTooSlowlyExits1) {
+  FakeControlServer server([](const std::string&) {
+    return FakeControlServer::Reply{
+        Interim({LogLine(0, "stdout", "kept up")}) +
+        proto::EncodeResponse(Response::Failure(
+            Json(1), Error{proto::error_code::kTooSlow, kTooSlow}))};
+  });
+  Invocation invocation = Logs("web");
+  invocation.follow = true;
+  const Outcome outcome = RunAt(server.path(), invocation);
+  EXPECT_EQ(outcome.status, proto::kCtlFailed);
+  EXPECT_EQ(outcome.out,
+            "2026-11-23T10:15:02.123+00:00 web:0 stdout: kept up\n");
+  EXPECT_EQ(outcome.err, std::string("workerctl: ") + kTooSlow + "\n");
+}
+
+TEST(RunTest, LogsAsJsonLines) {
+  FakeControlServer server([](const std::string&) {
+    return FakeControlServer::Reply{
+        Interim({LogLine(0, "stdout", "a"), LogLine(0, "stderr", "b")}) +
+        proto::EncodeResponse(Response::Failure(
+            Json(1), Error{proto::error_code::kTooSlow, kTooSlow}))};
+  });
+  Invocation invocation = Logs("web");
+  invocation.json = true;
+  invocation.follow = true;
+  const Outcome outcome = RunAt(server.path(), invocation);
+  EXPECT_EQ(outcome.status, proto::kCtlFailed);
+  // Every line an object of its own, the error included.
+  EXPECT_EQ(outcome.out, LogLine(0, "stdout", "a").dump() + "\n" +
+                             LogLine(0, "stderr", "b").dump() + "\n" +
+                             R"({"error":{"code":"too_slow","message":")" +
+                             kTooSlow + "\"}}\n");
+  EXPECT_EQ(outcome.err, "");
+}
+
+const Json kJournal = {
+    {"log", "journal"}, {"identifier", "web"}, {"pid", 1234}};
+
+TEST(RunTest, LogsOfAJournalProgramRunJournalctl) {
+  FlushRecorder recorder;
+  FakeControlServer server(AnswerWith(Response::Success(nullptr, kJournal)));
+  Invocation invocation = Logs("web:2");
+  invocation.lines = "50";
+  invocation.follow = true;
+  std::vector<std::vector<std::string>> execs;
+  std::size_t flushes_before_exec = 0;
+  auto exec = [&](const std::vector<std::string>& argv) {
+    execs.push_back(argv);
+    flushes_before_exec = recorder.flushes().size();
+  };
+  std::ostream out(&recorder);
+  std::ostringstream err;
+  const int status = ctl::Run(invocation, server.path(), out, err, exec);
+
+  EXPECT_EQ(execs,
+            (std::vector<std::vector<std::string>>{
+                {"journalctl", "-t", "web", "_PID=1234", "-n", "50", "-f"}}));
+  EXPECT_EQ(flushes_before_exec, 1u);
+  // The exec returned: journalctl could not be run.
+  EXPECT_EQ(status, proto::kCtlFailed);
+  EXPECT_EQ(err.str(),
+            "workerctl: web logs to the journal; read it with: journalctl -t "
+            "web _PID=1234 -n 50 -f\n");
+  EXPECT_EQ(recorder.str(), "");
+}
+
+TEST(RunTest, LogsOfAJournalProgramHaveNoStreams) {
+  FakeControlServer server(AnswerWith(Response::Success(nullptr, kJournal)));
+  Invocation invocation = Logs("web");
+  invocation.stderr_only = true;
+  const Outcome outcome = RunAt(server.path(), invocation);
+  EXPECT_EQ(outcome.status, proto::kCtlFailed);
+  EXPECT_EQ(outcome.out, "");
+  EXPECT_EQ(outcome.err,
+            "workerctl: the journal does not record which stream a line came "
+            "from; drop --stdout/--stderr\n");
+}
+
+TEST(RunTest, LogsOfAJournalProgramAsJsonIsTheAnswer) {
+  FakeControlServer server(AnswerWith(Response::Success(nullptr, kJournal)));
+  Invocation invocation = Logs("web");
+  invocation.json = true;
+  const Outcome outcome = RunAt(server.path(), invocation);
+  EXPECT_EQ(outcome.status, proto::kCtlOk);
+  EXPECT_EQ(outcome.out, kJournal.dump() + "\n");
+  EXPECT_EQ(outcome.err, "");
+}
+
+TEST(RunTest, ReopenNamesTheFiles) {
+  FakeControlServer server(AnswerWith(Response::Success(
+      nullptr, {{"reopened",
+                 {"/var/log/workerd/web.log", "/var/log/workerd/jobs.log"}}})));
+  Invocation invocation = Make("logs");
+  invocation.reopen = true;
+  const Outcome outcome = RunAt(server.path(), invocation);
+  EXPECT_EQ(outcome.status, proto::kCtlOk);
+  EXPECT_EQ(outcome.out,
+            "reopened /var/log/workerd/web.log\n"
+            "reopened /var/log/workerd/jobs.log\n");
+  EXPECT_EQ(outcome.err, "");
+  EXPECT_EQ(server.received(),
+            std::vector<std::string>{
+                R"({"id":1,"command":"reopen_logs","protocol":1})"});
+}
+
+TEST(RunTest, ReopenFailureSaysWhatWorkedAndWhatNot) {
+  FakeControlServer server(AnswerWith(Response::Failure(
+      nullptr,
+      Error{proto::error_code::kFailed,
+            "cannot reopen /var/log/workerd/jobs.log: Permission denied"},
+      {{"reopened", {"/var/log/workerd/web.log"}}})));
+  Invocation invocation = Make("logs");
+  invocation.reopen = true;
+  const Outcome outcome = RunAt(server.path(), invocation);
+  EXPECT_EQ(outcome.status, proto::kCtlFailed);
+  EXPECT_EQ(outcome.out, "reopened /var/log/workerd/web.log\n");
+  EXPECT_EQ(outcome.err,
+            "workerctl: cannot reopen /var/log/workerd/jobs.log: Permission "
+            "denied\n");
 }
 
 }  // namespace

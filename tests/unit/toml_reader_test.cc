@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -126,6 +127,77 @@ TEST(TableReaderTest, ReportsBadValuesAndLeavesTheOutputAlone) {
           "f.toml:4:8: sub.mode must be an octal mode in a string, like "
           "\"0660\", from \"0000\" to \"0777\", not \"0888\"",
           "f.toml:5:8: sub.kind must be one of \"a\", \"b\", not \"c\""}));
+}
+
+TEST(TableReaderSizeTest, ReadsStringsWithUnitsAndIntegersOfBytes) {
+  const toml::table table = toml::parse(
+      "a = \"64K\"\nb = \"2M\"\nc = \"1g\"\nd = 1536\ne = \"1536\"\n"
+      "f = 0\ng = \"0\"\nh = \"1K\"\ni = \"4G\"\n");
+  Errors errors("f.toml");
+  TableReader reader(errors, table, "t");
+  auto size = [&](std::string_view key, bool zero_allowed) {
+    std::uint64_t value = 12345;
+    EXPECT_NE(
+        reader.Size(key, 1024, std::uint64_t{4} << 30, zero_allowed, &value),
+        nullptr)
+        << key;
+    return value;
+  };
+  EXPECT_EQ(size("a", false), 64u << 10);
+  EXPECT_EQ(size("b", false), 2u << 20);
+  EXPECT_EQ(size("c", false), 1u << 30);
+  EXPECT_EQ(size("d", false), 1536u);
+  EXPECT_EQ(size("e", false), 1536u);
+  EXPECT_EQ(size("f", true), 0u);
+  EXPECT_EQ(size("g", true), 0u);
+  // The limits are inclusive.
+  EXPECT_EQ(size("h", false), 1024u);
+  EXPECT_EQ(size("i", false), std::uint64_t{4} << 30);
+  std::uint64_t untouched = 7;
+  EXPECT_EQ(reader.Size("missing", 0, 10, true, &untouched), nullptr);
+  EXPECT_EQ(untouched, 7u);
+  reader.ReportUnknownKeys();
+  EXPECT_EQ(errors.Count(), 0u);
+}
+
+TEST(TableReaderSizeTest, ReportsBadSizesAndLeavesTheOutputAlone) {
+  const toml::table table = toml::parse(
+      "zero = 0\nsmall = 1023\nlarge = \"5G\"\nnegative = -1\n"
+      "unit = \"10MB\"\nfloat = 1.5\nempty = \"\"\nhuge = "
+      "\"99999999999999999999\"\nodd = 1536\nwide = \"1 K\"\n");
+  Errors errors("f.toml");
+  TableReader reader(errors, table, "t.sub", "sub.");
+  const std::uint64_t min = 1024;
+  const std::uint64_t max = std::uint64_t{4} << 30;
+  std::uint64_t value = 99;
+  EXPECT_EQ(reader.Size("zero", min, max, false, &value), nullptr);
+  EXPECT_EQ(reader.Size("small", min, max, true, &value), nullptr);
+  EXPECT_EQ(reader.Size("large", min, max, true, &value), nullptr);
+  EXPECT_EQ(reader.Size("negative", min, max, false, &value), nullptr);
+  EXPECT_EQ(reader.Size("unit", min, max, false, &value), nullptr);
+  EXPECT_EQ(reader.Size("float", min, max, false, &value), nullptr);
+  EXPECT_EQ(reader.Size("empty", min, max, false, &value), nullptr);
+  EXPECT_EQ(reader.Size("huge", min, max, false, &value), nullptr);
+  EXPECT_EQ(reader.Size("odd", 2048, max, false, &value), nullptr);
+  EXPECT_EQ(reader.Size("wide", min, max, false, &value), nullptr);
+  EXPECT_EQ(value, 99u);
+  EXPECT_EQ(
+      Messages(std::move(errors)),
+      (std::vector<std::string>{
+          "f.toml:1:8: sub.zero must be from 1K to 4G, not 0",
+          "f.toml:2:9: sub.small must be from 1K to 4G, or 0, not 1023",
+          "f.toml:3:9: sub.large must be from 1K to 4G, or 0, not 5G",
+          "f.toml:4:12: sub.negative must be from 1K to 4G, not -1",
+          "f.toml:5:8: sub.unit: \"10MB\" has an unknown unit \"MB\"; use K, "
+          "M or G (powers of 1024), or no unit for bytes",
+          "f.toml:6:9: sub.float must be a size like \"100M\", \"64K\" or "
+          "\"1G\", not the float 1.5",
+          "f.toml:7:9: sub.empty: an empty string is not a size; write it "
+          "like \"512M\", \"1G\", \"64K\" or a number of bytes",
+          "f.toml:8:8: sub.huge: \"99999999999999999999\" is too large",
+          "f.toml:9:7: sub.odd must be from 2K to 4G, not 1536",
+          "f.toml:10:8: sub.wide: \"1 K\" must not contain spaces; write it "
+          "like \"512M\", \"1G\", \"64K\" or a number of bytes"}));
 }
 
 TEST(TableReaderTest, UnknownKeysGetSuggestionsOrTheHint) {
