@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -57,10 +58,17 @@ class LogRing {
     std::uint8_t stream;
     std::uint8_t ends_line;
   };
+  // A fixed buffer: records are copied in with memcpy and never moved.
   struct Block {
     std::uint64_t first_sequence = 0;
-    std::string bytes;
+    std::unique_ptr<char[]> data;
+    std::size_t capacity = 0;
+    std::size_t used = 0;
+
+    std::string_view bytes() const { return {data.get(), used}; }
   };
+
+  Block NewBlock(std::size_t at_least);
 
   std::size_t capacity_;
   // An eighth of the capacity, from 4 KiB to 64 KiB: dropping a block
@@ -69,9 +77,9 @@ class LogRing {
   std::size_t size_ = 0;
   std::uint64_t next_sequence_ = 0;
   std::deque<Block> blocks_;
-  // The last block dropped, emptied, to be filled again: its memory stays
-  // warm in the cache and nothing is allocated per block.
-  std::string spare_;
+  // The last block dropped, to be filled again: its memory stays warm in
+  // the cache and nothing is allocated per block.
+  Block spare_;
 };
 
 template <typename Visit>
@@ -86,9 +94,10 @@ void LogRing::ForEachFrom(std::uint64_t from, Visit&& visit) const {
     const Block& block = blocks_[index];
     std::uint64_t sequence = block.first_sequence;
     std::size_t at = 0;
-    while (at + sizeof(Header) <= block.bytes.size()) {
+    const std::string_view bytes = block.bytes();
+    while (at + sizeof(Header) <= bytes.size()) {
       Header header;
-      block.bytes.copy(reinterpret_cast<char*>(&header), sizeof header, at);
+      bytes.copy(reinterpret_cast<char*>(&header), sizeof header, at);
       at += sizeof header;
       const std::size_t text_at = at;
       at += header.length;
@@ -99,7 +108,7 @@ void LogRing::ForEachFrom(std::uint64_t from, Visit&& visit) const {
       record.instance = header.instance;
       record.stream = static_cast<OutputStream>(header.stream);
       record.ends_line = header.ends_line != 0;
-      record.text = std::string_view(block.bytes).substr(text_at, header.length);
+      record.text = bytes.substr(text_at, header.length);
       record.sequence = sequence - 1;
       if (!visit(record)) return;
     }

@@ -17,6 +17,8 @@ namespace workerd {
 namespace {
 
 constexpr std::size_t kLowWater = LogWriter::kHighWater / 2;
+// Written blocks kept for reuse.
+constexpr std::size_t kFreeBuffers = 4;
 // How long a failing write is retried once workerd is shutting down.
 constexpr auto kShutdownPatience = std::chrono::seconds(5);
 
@@ -76,6 +78,14 @@ LogWriter::~LogWriter() {
 bool LogWriter::Full() const {
   std::lock_guard lock(mutex_);
   return queued_bytes_ > kHighWater;
+}
+
+std::string LogWriter::TakeBuffer() {
+  std::lock_guard lock(mutex_);
+  if (free_buffers_.empty()) return {};
+  std::string buffer = std::move(free_buffers_.back());
+  free_buffers_.pop_back();
+  return buffer;
 }
 
 void LogWriter::Write(std::string block) {
@@ -146,6 +156,11 @@ void LogWriter::Run() {
 
     lock.lock();
     queued_bytes_ -= written;
+    for (std::string& block : batch) {
+      if (free_buffers_.size() >= kFreeBuffers) break;
+      block.clear();
+      free_buffers_.push_back(std::move(block));
+    }
     if (want_room_ && queued_bytes_ <= kLowWater) {
       want_room_ = false;
       PostRoom();
@@ -216,9 +231,12 @@ bool LogWriter::WriteAll(std::string_view data) {
     if (!is_file_ && error == EPIPE) {
       // Nobody reads workerd's own output any more: there is nowhere left
       // to put it, and waiting would stop every worker that writes.
-      spdlog::error("cannot write to workerd's {}: {}; output meant for it "
-                    "is discarded",
-                    name_, std::strerror(error));
+      if (!stream_gone_) {
+        spdlog::error("cannot write to workerd's {}: {}; output meant for "
+                      "it is discarded",
+                      name_, std::strerror(error));
+        stream_gone_ = true;
+      }
       return false;
     }
     const auto now = Clock::now();
@@ -231,9 +249,10 @@ bool LogWriter::WriteAll(std::string_view data) {
     }
     {
       std::lock_guard lock(mutex_);
-      if (stopping_ && now - *failing_since > kShutdownPatience) {
+      if (stopping_ && (gave_up_ || now - *failing_since > kShutdownPatience)) {
         spdlog::error("gave up writing {} bytes to {} at shutdown: {}",
                       data.size(), name_, std::strerror(error));
+        gave_up_ = true;
         return false;
       }
     }

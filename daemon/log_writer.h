@@ -56,6 +56,9 @@ class LogWriter {
 
   // The rest is for the loop's thread only.
   bool Full() const;
+  // An empty string to build the next block in: one the thread has
+  // written, so its memory is reused instead of allocated per block.
+  std::string TakeBuffer();
   void Write(std::string block);
   // `resume` runs on the loop once the writer is not full any more; at
   // once (soon) if it is not full now.
@@ -88,11 +91,16 @@ class LogWriter {
   std::uint64_t size_ = 0;  // of the current file, as written by us
   LoopMailbox& mailbox_;
   bool rotation_failed_ = false;  // reported; tried again next time
+  // Thread only: workerd's own stream is gone (said once); at shutdown,
+  // failing writes were given up on (the rest is not retried either).
+  bool stream_gone_ = false;
+  bool gave_up_ = false;
 
   // Shared with the thread.
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::string> queue_;
+  std::vector<std::string> free_buffers_;
   std::size_t queued_bytes_ = 0;
   bool want_room_ = false;  // the loop waits for room: post when there is
   std::vector<std::function<void(std::string)>> reopen_requests_;
