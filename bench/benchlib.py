@@ -284,6 +284,36 @@ def describe_environment(workerd, utc=False, count_modified=False):
     }
 
 
+def describe_build(build_dir, workerd):
+    """The fields a report's header gives the binaries: `built` (when the
+    workerd binary was made) and `build` (type and directory, and the source
+    tree when it is not this checkout). The binaries are whatever the build
+    directory holds, which may not be this checkout as it is now."""
+    build_type = cmake_cache(build_dir, "CMAKE_BUILD_TYPE") or "?"
+    source = cmake_cache(build_dir, "CMAKE_HOME_DIRECTORY")
+    built = datetime.datetime.fromtimestamp(
+        os.path.getmtime(workerd), datetime.timezone.utc)
+    other_tree = source and os.path.realpath(source) != os.path.realpath(REPO)
+    return {"built": built.strftime("%Y-%m-%d %H:%M UTC"),
+            "build": f"{build_type} build in {build_dir}"
+            + (f" of {source}" if other_tree else "")}
+
+
+def compile_missing_helpers(bins, helpers, workdir):
+    """For each (key, source file under bench/) of `helpers` whose binary
+    in `bins` is not built (bench/ not in that build), compiles it into
+    `workdir` with $CC and puts that path in `bins`."""
+    for name, src in helpers:
+        if os.access(bins[name], os.X_OK):
+            continue
+        out = os.path.join(workdir, os.path.splitext(src)[0])
+        cc = os.environ.get("CC", "cc")
+        log(f"note: {bins[name]} not built; compiling {src} with {cc}")
+        subprocess.run([cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-o",
+                        out, os.path.join(BENCH, src)], check=True)
+        bins[name] = out
+
+
 def cmake_cache(build_dir, key):
     """A value of build_dir's CMakeCache.txt, or None."""
     try:

@@ -25,7 +25,6 @@ This is a script for a human to run, not a test. See bench/README.md.
 """
 
 import argparse
-import datetime
 import http.client
 import json
 import os
@@ -39,7 +38,8 @@ import time
 import xmlrpc.client
 
 from benchlib import (BENCH, BenchError, REPO, add_binary_options,
-                      add_number_options, add_output_options, cmake_cache,
+                      compile_missing_helpers, describe_build,
+                      add_number_options, add_output_options, 
                       command_output, describe_environment, find_binaries,
                       indented, kill_until_gone, log, markdown_table, median,
                       now_stamp, proc_stat, ratio, read_text, report_bad_end,
@@ -971,19 +971,12 @@ def report(args, R, env):
 def environment(args, bins):
     env = describe_environment(bins["workerd"], utc=True,
                                count_modified=True)
-    build_type = cmake_cache(args.build_dir, "CMAKE_BUILD_TYPE") or "?"
-    source = cmake_cache(args.build_dir, "CMAKE_HOME_DIRECTORY")
-    built = datetime.datetime.fromtimestamp(
-        os.path.getmtime(bins["workerd"]), datetime.timezone.utc)
     sup = "supervisord not run"
     if "supervisord" in args.cases:
         sup = "supervisord " + command_output([bins["supervisord"],
                                                "--version"])
     env.update(
-        built=built.strftime("%Y-%m-%d %H:%M UTC"),
-        build=f"{build_type} build in {args.build_dir}"
-        + (f" of {source}" if source and os.path.realpath(source)
-           != os.path.realpath(REPO) else ""),
+        **describe_build(args.build_dir, bins["workerd"]),
         supervisord=sup)
     return env
 
@@ -998,15 +991,8 @@ def binaries(args, workdir):
                "copy": (args.pipe_copy, "bench/pipe_copy")}, BUILD_HINT)
     # The helpers come from bench/CMakeLists.txt; if this build has none,
     # compile them here.
-    for name, src in (("flood", "flood_worker.c"), ("copy", "pipe_copy.c")):
-        if os.access(bins[name], os.X_OK):
-            continue
-        out = os.path.join(workdir, os.path.splitext(src)[0])
-        cc = os.environ.get("CC", "cc")
-        log(f"note: {bins[name]} not built; compiling {src} with {cc}")
-        subprocess.run([cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-o",
-                        out, os.path.join(BENCH, src)], check=True)
-        bins[name] = out
+    compile_missing_helpers(
+        bins, (("flood", "flood_worker.c"), ("copy", "pipe_copy.c")), workdir)
     if "supervisord" in args.cases:
         found = shutil.which(args.supervisord)
         if found is None:

@@ -24,7 +24,6 @@ This is a script for a human to run, not a test. See bench/README.md.
 """
 
 import argparse
-import datetime
 import json
 import os
 import re
@@ -35,7 +34,8 @@ import sys
 import time
 
 from benchlib import (BENCH, BenchError, REPO, add_binary_options,
-                      add_number_options, add_output_options, cmake_cache,
+                      describe_build,
+                      add_number_options, add_output_options, 
                       command_output, describe_environment, find_binaries,
                       indented, kill_until_gone, log, markdown_table,
                       median, now_stamp, ratio, read_text, report_bad_end,
@@ -747,18 +747,9 @@ def report(args, R, env):
 def environment(args, bins):
     env = describe_environment(bins["workerd"], utc=True,
                                count_modified=True)
-    # The binaries are whatever the build directory holds: say what it was
-    # built from and when, beside the state of this checkout now.
-    build_type = cmake_cache(args.build_dir, "CMAKE_BUILD_TYPE") or "?"
-    source = cmake_cache(args.build_dir, "CMAKE_HOME_DIRECTORY")
-    built = datetime.datetime.fromtimestamp(
-        os.path.getmtime(bins["workerd"]), datetime.timezone.utc)
     wrk = command_output([args.wrk, "-v"], with_stderr=True)
     env.update(
-        built=built.strftime("%Y-%m-%d %H:%M UTC"),
-        build=f"{build_type} build in {args.build_dir}"
-        + (f" of {source}" if source and os.path.realpath(source)
-           != os.path.realpath(REPO) else ""),
+        **describe_build(args.build_dir, bins["workerd"]),
         wrk=wrk.splitlines()[0].split(" Copyright")[0]
         if wrk and wrk != "?" else "wrk ?")
     return env

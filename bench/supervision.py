@@ -32,6 +32,7 @@ import sys
 import time
 
 from benchlib import (BENCH, BenchError, REPO, add_binary_options,
+                      compile_missing_helpers,
                       add_number_options, add_output_options,
                       describe_environment, find_binaries, indented,
                       kill_until_gone, log, markdown_table, median,
@@ -687,16 +688,9 @@ def binaries(args, workdir):
         "-DWORKERD_BUILD_TESTS=OFF && cmake --build {build} -j2")
     # The helpers come from bench/CMakeLists.txt; if this build has none
     # (bench/ not added to the build), compile them here.
-    for name, src in (("worker", "bench_worker.c"),
-                      ("bare", "bare_supervisor.c")):
-        if os.access(bins[name], os.X_OK):
-            continue
-        out = os.path.join(workdir, os.path.splitext(src)[0])
-        cc = os.environ.get("CC", "cc")
-        log(f"note: {bins[name]} not built; compiling {src} with {cc}")
-        subprocess.run([cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-o",
-                        out, os.path.join(BENCH, src)], check=True)
-        bins[name] = out
+    compile_missing_helpers(
+        bins, (("worker", "bench_worker.c"), ("bare", "bare_supervisor.c")),
+        workdir)
     return {k: os.path.realpath(v) for k, v in bins.items()}
 
 
