@@ -138,6 +138,10 @@ std::variant<proto::Request, std::string> BuildRequest(
     if (command != "restart") return "--all applies only to restart";
     request.args["at_once"] = true;
   }
+  if (invocation.with_dependents) {
+    if (command != "stop") return "--with-dependents applies only to stop";
+    request.args["with_dependents"] = true;
+  }
   if (command != "logs" && HasLogsOptions(invocation)) {
     return "-n, -f, --stdout, --stderr and --reopen apply only to logs";
   }

@@ -21,6 +21,7 @@ struct Invocation {
   bool json = false;                  // --json
   bool no_wait = false;               // --no-wait
   bool at_once = false;               // restart --all
+  bool with_dependents = false;       // stop --with-dependents
   // logs -n/--lines as typed: checked by BuildRequest, like NAME=N, so that
   // the message says what -n takes. nullopt: every line workerd holds.
   std::optional<std::string> lines;

@@ -89,10 +89,13 @@ int main(int argc, char** argv) {
   const Command commands[] = {
       {"status", "Show every worker, or those of the TARGETs", "TARGET",
        "Programs or instances to show", kTargetFooter},
-      {"start", "Start stopped, exited or fatal workers", "TARGET",
-       "Programs or instances to start", kTargetFooter},
-      {"stop", "Stop workers", "TARGET", "Programs or instances to stop",
-       kTargetFooter},
+      {"start",
+       "Start stopped, exited or fatal workers, after what they depend on",
+       "TARGET", "Programs or instances to start", kTargetFooter},
+      {"stop",
+       "Stop workers (--with-dependents: and the programs that depend on "
+       "them, first)",
+       "TARGET", "Programs or instances to stop", kTargetFooter},
       {"restart",
        "Replace workers one at a time, each new one ready before the old "
        "one stops (--all: all at once)",
@@ -125,6 +128,10 @@ int main(int argc, char** argv) {
   app.get_subcommand("restart")->add_flag(
       "--all,--at-once", invocation.at_once,
       "Stop and start every targeted worker at once instead of rolling");
+
+  app.get_subcommand("stop")->add_flag(
+      "--with-dependents", invocation.with_dependents,
+      "Also stop every program that depends on the TARGETs, before them");
 
   CLI::App* logs = app.get_subcommand("logs");
   // A string, checked by BuildRequest, whose message says what -n takes.

@@ -75,6 +75,21 @@ void PrintLogLines(const Invocation& invocation, const Json& result,
       << std::flush;
 }
 
+// What workerd did but thinks the user should know (`stop` of a program
+// that others depend on), on stderr after the answer. JSON output keeps
+// them in the result.
+void PrintWarnings(const Json& result, std::ostream& err) {
+  if (!result.is_object() || !result.contains("warnings") ||
+      !result["warnings"].is_array()) {
+    return;
+  }
+  for (const Json& warning : result["warnings"]) {
+    if (warning.is_string()) {
+      err << "workerctl: warning: " << warning.get<std::string>() << '\n';
+    }
+  }
+}
+
 bool IsJournalAnswer(const Json& result) {
   return result.is_object() && result.contains("log") &&
          result["log"] == "journal";
@@ -193,6 +208,7 @@ int Run(const Invocation& invocation, const std::string& socket_path,
           << '\n';
     } else {
       out << Render(request.command, response.result, true);
+      PrintWarnings(response.result, err);
     }
     return proto::kCtlOk;
   }
@@ -217,6 +233,7 @@ int Run(const Invocation& invocation, const std::string& socket_path,
     extra = own_version();
   } else if (!response.result.is_null() && !invocation.json) {
     out << Render(request.command, response.result, false);
+    PrintWarnings(response.result, err);
   }
   ReportError(invocation, out, err, error.code, error.message,
               std::move(response.result), std::move(extra));

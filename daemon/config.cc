@@ -112,9 +112,12 @@ std::optional<gid_t> LookUpGroup(TableReader& reader, const toml::node& at,
 
 }  // namespace config_internal
 
+using config_internal::CheckDependencies;
 using config_internal::kBalances;
+using config_internal::kDependencyConditions;
 using config_internal::kLogLevels;
 using config_internal::kLogModes;
+using config_internal::kProgramTypes;
 using config_internal::kReadiness;
 using config_internal::kRestartPolicies;
 using config_internal::LoadContext;
@@ -211,6 +214,8 @@ void ReadRoot(LoadContext& context, const toml::table& root, Config* config) {
   if (const toml::table* programs = reader.Table("program", "[program.web]")) {
     ReadPrograms(context, *programs, &config->programs);
   }
+  // Once all are read: a program may depend on one further down.
+  CheckDependencies(context, &config->programs);
   // Unknown here means an unknown section, most likely a misspelled one.
   constexpr std::string_view kSections[] = {"daemon", "program", "socket"};
   for (const auto& [key, node] : reader.UnknownKeys()) {
@@ -342,6 +347,14 @@ void ApplyLogDefault(Config& config, LogMode mode) {
 
 std::string_view ReadinessName(Readiness ready) {
   return NameOf(kReadiness, ready);
+}
+
+std::string_view ProgramTypeName(ProgramType type) {
+  return NameOf(kProgramTypes, type);
+}
+
+std::string_view DependencyConditionName(DependencyCondition condition) {
+  return NameOf(kDependencyConditions, condition);
 }
 
 }  // namespace workerd

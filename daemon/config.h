@@ -41,6 +41,12 @@ enum class Readiness { kExec, kNotify };
 // the journal (the worker writes to it directly), workerd's own stdout and
 // stderr, or nowhere.
 enum class LogMode { kFile, kJournal, kInherit, kNull };
+// A service is kept running; a oneshot runs to completion once per start
+// (of workerd or of the program), and exit 0 is its success.
+enum class ProgramType { kService, kOneshot };
+// What a program waits for in one of its dependencies: that its workers
+// have started, that they are ready, or (a oneshot) that they exited 0.
+enum class DependencyCondition { kStarted, kReady, kCompleted };
 
 // Limits on output capture settings.
 inline constexpr std::uint64_t kMinLogMaxSize = 1024;
@@ -70,6 +76,17 @@ struct SourcePosition {
   bool operator==(const SourcePosition&) const = default;
 };
 
+// One entry of a program's `depends_on`.
+struct Dependency {
+  std::string program;
+  // As written, or the default for the list form: `completed` for a
+  // oneshot dependency, `ready` for a service.
+  DependencyCondition condition = DependencyCondition::kReady;
+  SourcePosition position;  // of the name in depends_on
+
+  bool operator==(const Dependency&) const = default;
+};
+
 struct SocketSpec {
   std::string name;
   ListenAddress listen;
@@ -89,6 +106,7 @@ struct ProgramSpec {
   // Unexpanded: "{instance}", "{program}" and "{fd:NAME}" are replaced per
   // worker (daemon/expand.h).
   std::vector<std::string> command;
+  ProgramType type = ProgramType::kService;
   int workers = 1;
   // Absolute, or empty for workerd's own working directory. Relative paths
   // in the file resolve against the file's directory; it existed at load.
@@ -104,7 +122,15 @@ struct ProgramSpec {
   Duration stop_timeout{10000};
   Backoff backoff;
   CrashLimit crash_limit;
+  // false: not started with workerd, only on request or when a program
+  // that depends on it starts.
   bool autostart = true;
+  // Programs that must meet a condition before this one starts, in the
+  // order written; checked to name programs and to make no cycle.
+  std::vector<Dependency> depends_on;
+  // Restart (roll) this program when a dependency is restarted or started
+  // again by request, once the dependency meets its condition again.
+  bool restart_with_dependency = false;
   // Names of [socket.NAME] tables, passed at fd 3, 4, ... in this order.
   std::vector<std::string> sockets;
   Readiness ready = Readiness::kExec;
@@ -191,6 +217,8 @@ std::string_view LogLevelName(LogLevel level);             // "warn"
 std::string_view BalanceName(Balance balance);             // "reuseport"
 std::string_view ReadinessName(Readiness ready);           // "notify"
 std::string_view LogModeName(LogMode mode);                // "journal"
+std::string_view ProgramTypeName(ProgramType type);        // "oneshot"
+std::string_view DependencyConditionName(DependencyCondition condition);
 
 // The log mode of programs whose file does not set one: the journal when
 // workerd runs under systemd (its environment has JOURNAL_STREAM or

@@ -1,6 +1,7 @@
 // Internal to the config loader: what its files share. config.cc reads the
 // file, its top level and [daemon]; config_socket.cc reads [socket.NAME];
-// config_program.cc reads [program.NAME]. Include this from those files
+// config_program.cc reads [program.NAME]; config_dependencies.cc checks
+// the programs' depends_on once all are read. Include this from those files
 // only; everyone else uses daemon/config.h.
 #pragma once
 
@@ -44,6 +45,14 @@ inline constexpr Choice<LogMode> kLogModes[] = {
     {"inherit", LogMode::kInherit},
     {"null", LogMode::kNull}};
 
+inline constexpr Choice<ProgramType> kProgramTypes[] = {
+    {"service", ProgramType::kService}, {"oneshot", ProgramType::kOneshot}};
+
+inline constexpr Choice<DependencyCondition> kDependencyConditions[] = {
+    {"started", DependencyCondition::kStarted},
+    {"ready", DependencyCondition::kReady},
+    {"completed", DependencyCondition::kCompleted}};
+
 // What the readers of one load share.
 struct LoadContext {
   // `file_name` as ParseConfig was given it: every error names it, and
@@ -63,6 +72,13 @@ struct LoadContext {
   // [daemon]'s log_dir, resolved: programs without their own use it. Set
   // by the [daemon] reader, which runs first.
   std::string log_dir = kDefaultLogDir;
+  // Set by ReadPrograms for CheckDependencies. The positions of the
+  // depends_on entries written without a condition (the list form), which
+  // get the default for their dependency's type:
+  std::vector<SourcePosition> default_conditions;
+  // and the programs whose `type` is written but wrong, so whose type is
+  // not known: conditions on them are not checked against it.
+  std::vector<std::string> untyped_programs;
 };
 
 // The tables of [socket] (`table`), into `*sockets` in file order; also
@@ -74,6 +90,14 @@ void ReadSockets(LoadContext& context, const toml::table& table,
 // after ReadSockets: programs name sockets.
 void ReadPrograms(LoadContext& context, const toml::table& table,
                   std::vector<ProgramSpec>* programs);
+
+// Checks the depends_on of `*programs` against each other, once all are
+// read (a dependency may come later in the file): that each names another
+// program, that "completed" names a oneshot, and, when those hold, that
+// there is no cycle. Gives the entries of the list form their condition:
+// "completed" on a oneshot, "ready" on a service.
+void CheckDependencies(LoadContext& context,
+                       std::vector<ProgramSpec>* programs);
 
 // Reports what is wrong with the name of a [program.NAME] or [socket.NAME]
 // table (`at`); `kind` is "program" or "socket".

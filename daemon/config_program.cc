@@ -83,6 +83,81 @@ void ReadSocketList(const LoadContext& context, TableReader& reader,
   }
 }
 
+// `depends_on = ["migrate", "redis"]`, or with conditions
+// `depends_on = { migrate = "completed", redis = "ready" }`. Whether the
+// names are programs is checked once all are read (CheckDependencies), which
+// also gives the list form its conditions; entries with errors are left out.
+void ReadDependsOn(LoadContext& context, TableReader& reader,
+                   const std::string& table_name, const toml::node& node,
+                   std::vector<Dependency>* depends_on) {
+  auto listed = [&](const std::string& name) {
+    return std::any_of(depends_on->begin(), depends_on->end(),
+                       [&](const Dependency& dependency) {
+                         return dependency.program == name;
+                       });
+  };
+  if (const toml::array* array = node.as_array()) {
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::node& entry = *array->get(i);
+      const std::string index = "depends_on[" + std::to_string(i) + "]";
+      if (!entry.is_string()) {
+        reader.Error(entry,
+                     index + " must be a string, not " + Describe(entry));
+        continue;
+      }
+      const std::string& name = entry.as_string()->get();
+      if (name.empty()) {
+        reader.Error(entry, index + " must not be empty");
+        continue;
+      }
+      if (listed(name)) {
+        reader.Error(entry, "depends_on: " + Quoted(name) + " is listed twice");
+        continue;
+      }
+      const SourcePosition position = PositionOf(entry.source());
+      depends_on->push_back({name, DependencyCondition::kReady, position});
+      context.default_conditions.push_back(position);
+    }
+    return;
+  }
+  if (const toml::table* table = node.as_table()) {
+    // Every key is a name: no unknown keys to report. In file order, as
+    // with env; TOML itself rejects a key written twice.
+    TableReader conditions(context.errors, *table, table_name + ".depends_on",
+                           "depends_on.");
+    std::vector<const toml::key*> keys;
+    for (auto&& [key, value] : *table) keys.push_back(&key);
+    std::stable_sort(keys.begin(), keys.end(), [](auto* a, auto* b) {
+      const SourcePosition x = PositionOf(a->source());
+      const SourcePosition y = PositionOf(b->source());
+      return std::pair(x.line, x.column) < std::pair(y.line, y.column);
+    });
+    for (const toml::key* key : keys) {
+      const std::string name(key->str());
+      if (name.empty()) {
+        context.errors.Add(*key,
+                           "depends_on: a program name must not be empty");
+        continue;
+      }
+      Dependency dependency{name, DependencyCondition::kReady,
+                            PositionOf(key->source())};
+      if (conditions.OneOf(name, kDependencyConditions,
+                           &dependency.condition) != nullptr) {
+        depends_on->push_back(std::move(dependency));
+      }
+    }
+    return;
+  }
+  std::string message =
+      R"(depends_on must be an array of program names like ["migrate"] or a )"
+      R"(table like { migrate = "completed" }, not )" +
+      Describe(node);
+  if (node.is_string()) {
+    message += "; write [" + Quoted(node.as_string()->get()) + "]";
+  }
+  reader.Error(node, message);
+}
+
 // A string that will go through ExpandPlaceholders and then to the kernel,
 // named `name` in messages; `sockets` are the program's. False after
 // reporting an error.
@@ -388,8 +463,23 @@ ProgramSpec ReadProgram(LoadContext& context, std::string_view name,
       program.gid = gid;
     }
   }
-  reader.OneOf("restart", kRestartPolicies, &program.restart);
-  reader.DurationAt("start_period", true, &program.start_period);
+  const toml::node* type = reader.OneOf("type", kProgramTypes, &program.type);
+  if (type == nullptr && table.get("type") != nullptr) {
+    context.untyped_programs.push_back(program.name);
+  }
+  const bool oneshot = program.type == ProgramType::kOneshot;
+  // A oneshot that completed is done; one that failed is retried only when
+  // asked to.
+  if (oneshot) program.restart = RestartPolicy::kNever;
+  const toml::node* restart =
+      reader.OneOf("restart", kRestartPolicies, &program.restart);
+  if (restart != nullptr && oneshot &&
+      program.restart == RestartPolicy::kAlways) {
+    reader.Error(*restart,
+                 "restart = \"always\" would run a oneshot again each time "
+                 "it completes; use \"on-failure\" (retry with backoff) or "
+                 "\"never\"");
+  }
   if (const toml::node* node = reader.Find("stop_signal")) {
     ReadSignal(reader, *node, &program.stop_signal);
   }
@@ -403,18 +493,50 @@ ProgramSpec ReadProgram(LoadContext& context, std::string_view name,
     ReadCrashLimit(context, *limit, table_name, &program.crash_limit);
   }
   reader.Bool("autostart", &program.autostart);
-  const toml::node* ready = reader.OneOf("ready", kReadiness, &program.ready);
-  if (const toml::node* timeout =
-          reader.DurationAt("ready_timeout", false, &program.ready_timeout)) {
-    // A bad `ready` is reported already; this would only add noise.
-    const bool ready_valid = ready != nullptr || table.get("ready") == nullptr;
-    if (ready_valid && program.ready != Readiness::kNotify) {
-      reader.Error(*timeout,
-                   "ready_timeout applies only to ready = \"notify\"; with "
-                   "ready = \"exec\" a worker is ready after start_period");
+  const toml::node* depends_on = reader.Find("depends_on");
+  if (depends_on != nullptr) {
+    ReadDependsOn(context, reader, table_name, *depends_on,
+                  &program.depends_on);
+  }
+  if (const toml::node* node = reader.Bool("restart_with_dependency",
+                                           &program.restart_with_dependency)) {
+    // Not when depends_on has errors: those are reported already.
+    const bool none_written =
+        depends_on == nullptr ||
+        (depends_on->is_array() && depends_on->as_array()->empty()) ||
+        (depends_on->is_table() && depends_on->as_table()->empty());
+    if (program.restart_with_dependency && none_written) {
+      reader.Error(*node,
+                   "restart_with_dependency applies only to a program with "
+                   "depends_on");
     }
   }
-  reader.DurationAt("watchdog", false, &program.watchdog);
+  if (oneshot) {
+    // Each reported once, as what it is, whatever its value.
+    for (const std::string_view key :
+         {"start_period", "ready", "ready_timeout", "watchdog"}) {
+      if (const toml::node* node = reader.Find(key)) {
+        reader.Error(*node, std::string(key) +
+                                " applies to services; a oneshot is done "
+                                "when it exits 0");
+      }
+    }
+  } else {
+    reader.DurationAt("start_period", true, &program.start_period);
+    const toml::node* ready = reader.OneOf("ready", kReadiness, &program.ready);
+    if (const toml::node* timeout =
+            reader.DurationAt("ready_timeout", false, &program.ready_timeout)) {
+      // A bad `ready` is reported already; this would only add noise.
+      const bool ready_valid =
+          ready != nullptr || table.get("ready") == nullptr;
+      if (ready_valid && program.ready != Readiness::kNotify) {
+        reader.Error(*timeout,
+                     "ready_timeout applies only to ready = \"notify\"; with "
+                     "ready = \"exec\" a worker is ready after start_period");
+      }
+    }
+    reader.DurationAt("watchdog", false, &program.watchdog);
+  }
   ReadLogSettings(context, reader, &program);
   reader.ReportUnknownKeys([&](std::string_view key, const toml::node& node) {
     if (key == "listen") {

@@ -1,6 +1,7 @@
 #include "daemon/control_commands.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -92,30 +93,177 @@ void ControlCommands::Status(const proto::Request& request, Reply& reply) {
        std::get<std::vector<ResolvedTarget>>(resolved)) {
     Json instances = Json::array();
     AddInstancesJson(*target.program, target.instance, now, instances);
+    const ProgramSpec& spec = target.program->spec();
+    Json depends_on = Json::array();
+    for (const Dependency& dependency : spec.depends_on) {
+      depends_on.push_back(
+          {{"program", dependency.program},
+           {"condition",
+            std::string(DependencyConditionName(dependency.condition))}});
+    }
     programs.push_back({{"name", target.program->name()},
+                        {"type", std::string(ProgramTypeName(spec.type))},
                         {"workers", target.program->wanted()},
+                        {"depends_on", std::move(depends_on)},
                         {"instances", std::move(instances)}});
   }
   reply(proto::Response::Success(request.id, {{"programs", programs}}));
 }
 
 void ControlCommands::Start(const proto::Request& request, Reply& reply) {
-  ActOnTargets(request, reply, &Program::Start, &Worker::Start,
-               /*must_be_ready=*/true);
+  // What a program needs starts first (Supervisor::StartProgram).
+  ActOnTargets(
+      request, reply,
+      [this](Program& program) { supervisor_.StartProgram(program); },
+      [this](Program& program, int instance) {
+        supervisor_.StartWorker(program, instance);
+      },
+      /*must_be_ready=*/true);
 }
 
 void ControlCommands::Stop(const proto::Request& request, Reply& reply) {
+  auto with_dependents = BoolArgument(request.args, "with_dependents", false);
+  if (auto* error = std::get_if<proto::Error>(&with_dependents)) {
+    reply(proto::Response::Failure(request.id, *error));
+    return;
+  }
+  if (std::get<bool>(with_dependents)) {
+    StopWithDependents(request, reply);
+    return;
+  }
+  auto resolved = ResolveTargets(supervisor_, request.args);
+  Json extra = Json::object();
+  if (auto* targets = std::get_if<std::vector<ResolvedTarget>>(&resolved)) {
+    Json warnings = DependentsWarnings(*targets);
+    if (!warnings.empty()) extra["warnings"] = std::move(warnings);
+  }
   // Stopping a whole program cancels its rollout; one slot stopped under a
   // rollout would be started again by it, so that is refused.
-  ActOnTargets(request, reply, &Program::Stop, &Worker::Stop,
-               /*must_be_ready=*/false, /*instances_busy_while_rolling=*/true);
+  ActOnTargets(
+      request, reply, [](Program& program) { program.Stop(); },
+      [](Program& program, int instance) {
+        program.FindWorker(instance)->Stop();
+      },
+      /*must_be_ready=*/false, /*instances_busy_while_rolling=*/true,
+      std::move(extra));
+}
+
+Json ControlCommands::DependentsWarnings(
+    const std::vector<ResolvedTarget>& targets) {
+  auto stopped = [&](const Program* program) {
+    return std::any_of(targets.begin(), targets.end(),
+                       [&](const ResolvedTarget& target) {
+                         return target.program == program && !target.instance;
+                       });
+  };
+  Json warnings = Json::array();
+  for (const ResolvedTarget& target : targets) {
+    if (target.instance) continue;
+    std::vector<std::string> running;
+    for (const Program* dependent :
+         supervisor_.dependencies().Dependents(*target.program)) {
+      if (!dependent->Idle() && !stopped(dependent)) {
+        running.push_back(dependent->name());
+      }
+    }
+    if (running.empty()) continue;
+    std::string names = running.front();
+    for (std::size_t i = 1; i < running.size(); ++i) {
+      names += (i + 1 == running.size() ? " and " : ", ") + running[i];
+    }
+    std::string warning = fmt::format(
+        "{} {} on {} and {} running; `workerctl stop --with-dependents {}` "
+        "stops {} too",
+        names, running.size() == 1 ? "depends" : "depend",
+        target.program->name(), running.size() == 1 ? "keeps" : "keep",
+        target.program->name(), running.size() == 1 ? "it" : "them");
+    spdlog::warn("{}", warning);
+    warnings.push_back(std::move(warning));
+  }
+  return warnings;
+}
+
+void ControlCommands::StopWithDependents(const proto::Request& request,
+                                         Reply& reply) {
+  auto resolved = ResolveTargets(supervisor_, request.args);
+  if (auto* error = std::get_if<proto::Error>(&resolved)) {
+    reply(proto::Response::Failure(request.id, *error));
+    return;
+  }
+  auto wait = WaitArgument(request.args);
+  if (auto* error = std::get_if<proto::Error>(&wait)) {
+    reply(proto::Response::Failure(request.id, *error));
+    return;
+  }
+  const auto& targets = std::get<std::vector<ResolvedTarget>>(resolved);
+  for (const ResolvedTarget& target : targets) {
+    if (!target.instance) continue;
+    reply(proto::Response::Failure(
+        request.id,
+        {error_code::kInvalidArgument,
+         fmt::format("with_dependents stops whole programs; name {}, not "
+                     "{}:{}",
+                     target.program->name(), target.program->name(),
+                     *target.instance)}));
+    return;
+  }
+  // Every program stopped, the targets and what depends on them, once.
+  std::vector<Program*> programs;
+  auto add = [&](Program* program) {
+    if (std::find(programs.begin(), programs.end(), program) ==
+        programs.end()) {
+      programs.push_back(program);
+    }
+  };
+  for (const ResolvedTarget& target : targets) {
+    for (Program* dependent :
+         supervisor_.dependencies().Dependents(*target.program)) {
+      add(dependent);
+    }
+    add(target.program);
+  }
+  std::vector<WorkerRef> refs;
+  for (const Program* program : programs) {
+    for (int i = 0; i < program->wanted(); ++i) {
+      refs.push_back({program->name(), i});
+    }
+  }
+  auto pending = std::make_shared<int>(static_cast<int>(targets.size()));
+  auto answer = [this, id = request.id, reply, refs] {
+    std::vector<std::string> failures;
+    for (const WorkerRef& ref : refs) {
+      const Worker* worker = Find(ref);
+      if (worker != nullptr && worker->HasProcess()) {
+        failures.push_back(FailureSentence(*worker));
+      }
+    }
+    Json result = {{"workers", WorkersJson(refs)}};
+    if (failures.empty()) {
+      reply(proto::Response::Success(id, std::move(result)));
+    } else {
+      reply(proto::Response::Failure(id, {error_code::kFailed, failures.front()},
+                                     std::move(result)));
+    }
+  };
+  const bool waits = std::get<bool>(wait);
+  for (const ResolvedTarget& target : targets) {
+    supervisor_.StopWithDependents(
+        *target.program, [pending, answer, waits, reply] {
+          if (--*pending == 0 && waits && reply.Connected()) answer();
+        });
+  }
+  if (!waits) {
+    reply(proto::Response::Success(request.id,
+                                   {{"workers", WorkersJson(refs)}}));
+  }
 }
 
 void ControlCommands::ActOnTargets(const proto::Request& request, Reply& reply,
-                                   void (Program::*program_action)(),
-                                   void (Worker::*worker_action)(),
+                                   const ProgramAction& program_action,
+                                   const WorkerAction& worker_action,
                                    bool must_be_ready,
-                                   bool instances_busy_while_rolling) {
+                                   bool instances_busy_while_rolling,
+                                   Json extra) {
   auto resolved = ResolveTargets(supervisor_, request.args);
   if (auto* error = std::get_if<proto::Error>(&resolved)) {
     reply(proto::Response::Failure(request.id, *error));
@@ -138,34 +286,35 @@ void ControlCommands::ActOnTargets(const proto::Request& request, Reply& reply,
   for (const ResolvedTarget& target :
        std::get<std::vector<ResolvedTarget>>(resolved)) {
     if (target.instance) {
-      (target.program->FindWorker(*target.instance)->*worker_action)();
+      worker_action(*target.program, *target.instance);
       refs.push_back({target.program->name(), *target.instance});
       continue;
     }
-    (target.program->*program_action)();
+    program_action(*target.program);
     for (int i = 0; i < target.program->wanted(); ++i) {
       refs.push_back({target.program->name(), i});
     }
   }
-  AnswerWhenSettled(request, std::move(reply), std::move(refs),
-                    must_be_ready);
+  AnswerWhenSettled(request, std::move(reply), std::move(refs), must_be_ready,
+                    std::move(extra));
 }
 
 void ControlCommands::AnswerWhenSettled(const proto::Request& request,
                                         Reply reply,
                                         std::vector<WorkerRef> refs,
-                                        bool must_be_ready) {
-  auto answer = [this, id = request.id, reply, refs, must_be_ready] {
+                                        bool must_be_ready, Json extra) {
+  auto answer = [this, id = request.id, reply, refs, must_be_ready, extra] {
     std::vector<std::string> failures;
     for (const WorkerRef& ref : refs) {
       const Worker* worker = Find(ref);
       if (worker == nullptr) continue;
       // A stop fails when the worker runs again (started meanwhile).
-      bool failed = must_be_ready ? worker->state() != WorkerState::kReady
-                                  : worker->HasProcess();
+      bool failed =
+          must_be_ready ? !worker->Succeeded() : worker->HasProcess();
       if (failed) failures.push_back(FailureSentence(*worker));
     }
     Json result = {{"workers", WorkersJson(refs)}};
+    result.update(extra);
     if (failures.empty()) {
       reply(proto::Response::Success(id, std::move(result)));
       return;
@@ -179,8 +328,9 @@ void ControlCommands::AnswerWhenSettled(const proto::Request& request,
   };
   auto wait = WaitArgument(request.args);
   if (!std::get<bool>(wait)) {
-    reply(proto::Response::Success(request.id,
-                                   {{"workers", WorkersJson(refs)}}));
+    Json result = {{"workers", WorkersJson(refs)}};
+    result.update(extra);
+    reply(proto::Response::Success(request.id, std::move(result)));
     return;
   }
   supervisor_.WhenSettled(
@@ -260,7 +410,7 @@ void ControlCommands::Scale(const proto::Request& request, Reply& reply) {
           if (!program->active()) continue;
           for (int i = from; i < program->wanted(); ++i) {
             const Worker& worker = *program->workers()[i];
-            if (worker.state() != WorkerState::kReady) {
+            if (!worker.Succeeded()) {
               failures.push_back(FailureSentence(worker));
             }
           }

@@ -5,6 +5,10 @@
 // the rest in control_commands.cc.
 #pragma once
 
+#include <functional>
+#include <vector>
+
+#include "daemon/control_arguments.h"
 #include "daemon/control_server.h"
 #include "daemon/supervisor.h"
 
@@ -32,17 +36,29 @@ class ControlCommands : public RequestHandler {
   void Logs(const proto::Request& request, Reply& reply);
   void ReopenLogs(const proto::Request& request, Reply& reply);
 
+  using ProgramAction = std::function<void(Program&)>;
+  using WorkerAction = std::function<void(Program&, int instance)>;
+
   // start, stop and restart: act on each target, then answer.
   // With `instances_busy_while_rolling`, a target naming one instance of
-  // a program in a rolling restart is refused with `busy`.
+  // a program in a rolling restart is refused with `busy`. `extra` is
+  // merged into the result (warnings).
   void ActOnTargets(const proto::Request& request, Reply& reply,
-                    void (Program::*program_action)(),
-                    void (Worker::*worker_action)(), bool must_be_ready,
-                    bool instances_busy_while_rolling = false);
+                    const ProgramAction& program_action,
+                    const WorkerAction& worker_action, bool must_be_ready,
+                    bool instances_busy_while_rolling = false,
+                    proto::Json extra = proto::Json::object());
   // Answers with the workers once they have settled (or at once without
-  // `wait`); with `must_be_ready`, fails unless each of them is ready.
+  // `wait`); with `must_be_ready`, fails unless each of them is ready (or,
+  // a oneshot, completed).
   void AnswerWhenSettled(const proto::Request& request, Reply reply,
-                         std::vector<WorkerRef> workers, bool must_be_ready);
+                         std::vector<WorkerRef> workers, bool must_be_ready,
+                         proto::Json extra = proto::Json::object());
+  // stop --with-dependents: whole programs and what depends on them.
+  void StopWithDependents(const proto::Request& request, Reply& reply);
+  // "web and jobs depend on redis and keep running; ...", for each
+  // program stopped alone while dependents of it run.
+  proto::Json DependentsWarnings(const std::vector<ResolvedTarget>& targets);
   proto::Json WorkersJson(const std::vector<WorkerRef>& workers) const;
   const Worker* Find(const WorkerRef& ref) const;
 

@@ -41,6 +41,15 @@ void Program::ForEachWorker(
 }
 
 void Program::Start() {
+  bool starts_something = !active_;
+  for (int i = 0; i < wanted_; ++i) {
+    const WorkerState state = workers_[i]->state();
+    starts_something |= state == WorkerState::kStopped ||
+                        state == WorkerState::kExited ||
+                        state == WorkerState::kCompleted ||
+                        state == WorkerState::kFatal;
+  }
+  if (starts_something) ++generation_;
   active_ = true;
   for (int i = 0; i < wanted_; ++i) workers_[i]->Start();
 }
@@ -60,6 +69,7 @@ void Program::Stop() {
 }
 
 void Program::Restart() {
+  ++generation_;
   active_ = true;
   for (int i = 0; i < wanted_; ++i) workers_[i]->Restart();
 }
@@ -68,6 +78,12 @@ void Program::Kill() {
   for (auto& worker : workers_) worker->Kill();
   for (auto& [instance, candidate] : candidates_) candidate->Kill();
   for (auto& worker : departing_) worker->Kill();
+}
+
+bool Program::Held() const {
+  return std::any_of(
+      workers_.begin(), workers_.begin() + std::min<std::size_t>(wanted_, workers_.size()),
+      [](const std::unique_ptr<Worker>& worker) { return worker->Held(); });
 }
 
 bool Program::Idle() const {
@@ -109,6 +125,7 @@ bool Program::Roll(std::vector<int> instances, RolloutObserver observer) {
     std::iota(instances.begin(), instances.end(), 0);
   }
   active_ = true;
+  ++generation_;
   spdlog::info("{}: rolling restart of {} workers", spec_.name,
                instances.size());
   RolloutSlots& slots = *this;
@@ -172,7 +189,8 @@ void Program::OnWorkerChange(const Worker& worker) {
   if (context_.listeners != nullptr && FindWorker(worker.instance()) == &worker &&
       !worker.HasProcess() && candidates_.count(worker.instance()) == 0 &&
       (state == WorkerState::kStopped || state == WorkerState::kExited ||
-       state == WorkerState::kFatal)) {
+       state == WorkerState::kFatal || state == WorkerState::kCompleted ||
+       worker.Held())) {
     // Nobody will accept on this slot's reuseport listeners: closed, they
     // get no share of new connections. A start binds them again.
     context_.listeners->ReleaseSlot(spec_.name, worker.instance());

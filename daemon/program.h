@@ -55,6 +55,12 @@ class Program : private RolloutSlots {
 
   // No worker has a process (all stopped, exited, fatal or backing off).
   bool Idle() const;
+  // Some slot waits for, or is blocked by, the program's dependencies.
+  bool Held() const;
+  // Counts starts and restarts by request (Start of something not
+  // running, Restart, Roll), not restarts by policy: dependents with
+  // restart_with_dependency follow it.
+  int generation() const { return generation_; }
 
  private:
   // RolloutSlots
@@ -75,6 +81,7 @@ class Program : private RolloutSlots {
   WorkerContext context_;
   ProgramSpec spec_;
   int wanted_ = 0;
+  int generation_ = 0;
   // Started by request or autostart and not stopped since: new slots from
   // a scale up start too.
   bool active_ = false;

@@ -85,8 +85,12 @@ void ControlCommands::Restart(const proto::Request& request, Reply& reply) {
     }
   }
   if (std::get<bool>(at_once)) {
-    ActOnTargets(request, reply, &Program::Restart, &Worker::Restart,
-                 /*must_be_ready=*/true);
+    ActOnTargets(
+        request, reply, [](Program& program) { program.Restart(); },
+        [](Program& program, int instance) {
+          program.FindWorker(instance)->Restart();
+        },
+        /*must_be_ready=*/true);
     return;
   }
 

@@ -64,7 +64,8 @@ RestartDecision DecideRestart(const ProgramSpec& spec,
   decision.action = Action::kRestartLater;
   decision.delay = BackoffDelay(spec.backoff, history.failed_starts_in_a_row + 1);
   // A process that never ran needs no lecture about start_period.
-  if (exit.kind == ExitStatus::Kind::kSpawnFailed) {
+  if (exit.kind == ExitStatus::Kind::kSpawnFailed ||
+      spec.type == ProgramType::kOneshot) {
     decision.reason =
         fmt::format("retrying in {}", FormatDuration(decision.delay));
   } else if (spec.ready == Readiness::kNotify) {

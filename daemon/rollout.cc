@@ -69,7 +69,8 @@ bool Rollout::Advance() {
         continue;
       case Phase::kRestartingInPlace:
         if (!old->Settled()) return false;
-        if (old->state() != WorkerState::kReady) {
+        // A oneshot restarted in place has succeeded once it completed.
+        if (!old->Succeeded()) {
           Finish(false, fmt::format("{}:{} did not become ready: {}",
                                     program_, instance, old->message()));
           break;

@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "daemon/dependency_graph.h"
 #include "daemon/duration.h"
 #include "daemon/signals.h"
 
@@ -35,6 +36,9 @@ Supervisor::Supervisor(EventLoop& loop, Spawner& spawner, Config config,
   };
   for (const ProgramSpec& spec : config_.programs) {
     context.log = logs_ != nullptr ? logs_->Find(spec.name) : nullptr;
+    context.gate = [this, name = spec.name] {
+      return dependencies_.Gate(name);
+    };
     programs_.push_back(std::make_unique<Program>(context, spec));
   }
 }
@@ -71,19 +75,26 @@ std::optional<std::string> Supervisor::Begin() {
   reaper_ = std::make_unique<OrphanReaper>(
       loop_, [this](pid_t pid) { return IsWorkerPid(pid); });
 
+  // Dependencies first: a dependent would only wait for them anyway, and
+  // the log then reads in the order things happen.
+  for (std::size_t index : StartOrder(config_.programs)) {
+    Program& program = *programs_[index];
+    if (program.spec().autostart) StartProgram(program);
+  }
   int workers = 0;
+  int started = 0;
   for (auto& program : programs_) {
-    if (!program->spec().autostart) {
-      // Its reuseport listeners would get connections nobody accepts; a
-      // start binds them again.
-      listeners_.ReleaseSlots(program->name(), 0);
-      spdlog::info("{}: not started (autostart = false)", program->name());
+    if (program->active()) {
+      workers += program->wanted();
+      ++started;
       continue;
     }
-    workers += program->wanted();
-    program->Start();
+    // Its reuseport listeners would get connections nobody accepts; a
+    // start binds them again.
+    listeners_.ReleaseSlots(program->name(), 0);
+    spdlog::info("{}: not started (autostart = false)", program->name());
   }
-  spdlog::info("started {} workers of {} programs", workers, programs_.size());
+  spdlog::info("started {} workers of {} programs", workers, started);
   return std::nullopt;
 }
 
@@ -92,6 +103,37 @@ Program* Supervisor::FindProgram(std::string_view name) const {
     if (program->name() == name) return program.get();
   }
   return nullptr;
+}
+
+void Supervisor::StartProgram(Program& program) {
+  dependencies_.StartNeeds(program);
+  program.Start();
+}
+
+void Supervisor::StartWorker(Program& program, int instance) {
+  dependencies_.StartNeeds(program);
+  program.FindWorker(instance)->Start();
+}
+
+void Supervisor::StopWithDependents(Program& program,
+                                    std::function<void()> done) {
+  std::vector<Program*> programs = dependencies_.Dependents(program);
+  programs.push_back(&program);
+  pending_stops_.push_back(
+      {dependencies_.StopInOrder(std::move(programs)), std::move(done)});
+  AdvanceStops();
+}
+
+void Supervisor::AdvanceStops() {
+  std::vector<std::function<void()>> finished;
+  std::erase_if(pending_stops_, [&](PendingStop& pending) {
+    if (!pending.stop.Advance()) return false;
+    finished.push_back(std::move(pending.done));
+    return true;
+  });
+  for (auto& done : finished) {
+    if (done) done();
+  }
 }
 
 int Supervisor::RunningWorkers() const {
@@ -158,6 +200,8 @@ void Supervisor::OnWorkerChange() {
     if (!*alive) return;
     check_scheduled_ = false;
     CheckWaiters();
+    if (!shutting_down_) dependencies_.Check();
+    AdvanceStops();
     CheckShutdownDone();
   });
 }
@@ -178,22 +222,29 @@ void Supervisor::Shutdown(std::function<void()> done) {
   if (shutting_down_) return;
   shutting_down_ = true;
   spdlog::info("shutting down: stopping {} workers", RunningWorkers());
-  for (auto& program : programs_) program->Stop();
+  std::vector<Program*> everything;
+  for (auto& program : programs_) everything.push_back(program.get());
+  shutdown_stop_.emplace(dependencies_.StopInOrder(std::move(everything)));
+  shutdown_stop_->Advance();
   shutdown_deadline_ = loop_.AddTimer(
       loop_.Now() + config_.daemon.shutdown_timeout, [this] {
         spdlog::warn("workers still running after shutdown_timeout ({}); "
                      "killing them",
                      FormatDuration(config_.daemon.shutdown_timeout));
-        for (auto& program : programs_) program->Kill();
+        KillEverything();
       });
   OnWorkerChange();
 }
 
-void Supervisor::CheckShutdownDone() {
-  if (!shutting_down_) return;
-  for (const auto& program : programs_) {
-    if (!program->Idle()) return;
+void Supervisor::KillEverything() {
+  for (auto& program : programs_) {
+    program->Stop();
+    program->Kill();
   }
+}
+
+void Supervisor::CheckShutdownDone() {
+  if (!shutting_down_ || !shutdown_stop_->Advance()) return;
   shutdown_deadline_.Reset();
   auto callbacks = std::move(on_shutdown_done_);
   on_shutdown_done_.clear();
@@ -213,7 +264,7 @@ void Supervisor::OnTerminationSignal(int signal) {
   }
   spdlog::warn("received {} again: killing every worker now",
                SignalName(signal));
-  for (auto& program : programs_) program->Kill();
+  KillEverything();
 }
 
 }  // namespace workerd

@@ -12,11 +12,13 @@
 #include <vector>
 
 #include "daemon/config.h"
+#include "daemon/dependencies.h"
 #include "daemon/event_loop.h"
 #include "daemon/listeners.h"
 #include "daemon/log_router.h"
 #include "daemon/notify_server.h"
 #include "daemon/orphan_reaper.h"
+#include "daemon/ordered_stop.h"
 #include "daemon/program.h"
 #include "daemon/spawner.h"
 
@@ -40,8 +42,9 @@ class Supervisor {
   // handling signals. An error (a sentence) means nothing was started.
   std::optional<std::string> Begin();
 
-  // Stops every worker (SIGKILL to whatever is left after
-  // shutdown_timeout), runs `done`, then ends the loop with status 0.
+  // Stops every worker, dependents before what they depend on (SIGKILL
+  // to whatever is left after shutdown_timeout), runs `done`, then ends
+  // the loop with status 0.
   void Shutdown(std::function<void()> done = {});
   bool shutting_down() const { return shutting_down_; }
 
@@ -50,6 +53,15 @@ class Supervisor {
     return programs_;
   }
   Program* FindProgram(std::string_view name) const;
+  const Dependencies& dependencies() const { return dependencies_; }
+
+  // Starts what `program` needs that is not running, then the program.
+  void StartProgram(Program& program);
+  // Starts what `program` needs that is not running, then one worker.
+  void StartWorker(Program& program, int instance);
+  // Stops everything that depends on `program`, in order, then `program`
+  // itself; `done` runs once all of them have no process left.
+  void StopWithDependents(Program& program, std::function<void()> done);
   // Workers with a process, candidates and departing ones included.
   int RunningWorkers() const;
   const Listeners& listeners() const { return listeners_; }
@@ -64,6 +76,11 @@ class Supervisor {
                    std::function<bool()> abandoned = {});
 
  private:
+  struct PendingStop {
+    OrderedStop stop;
+    std::function<void()> done;
+  };
+
   struct Waiter {
     std::function<bool()> settled;
     std::function<void()> done;
@@ -72,7 +89,10 @@ class Supervisor {
 
   void OnWorkerChange();
   void CheckWaiters();
+  void AdvanceStops();
   void CheckShutdownDone();
+  // Stop, then SIGKILL, every worker: nothing restarts what was killed.
+  void KillEverything();
   void OnTerminationSignal(int signal);
   bool IsWorkerPid(pid_t pid) const;
   Worker* FindWorkerByPid(pid_t pid) const;
@@ -88,6 +108,8 @@ class Supervisor {
   LogRouter* logs_;
   std::string notify_address_;
   std::vector<std::unique_ptr<Program>> programs_;
+  Dependencies dependencies_{config_.programs, programs_};
+  std::vector<PendingStop> pending_stops_;
   // Every worker process by pid: notify messages and orphan reaping look
   // up senders and children here, not by walking every worker.
   std::unordered_map<pid_t, Worker*> workers_by_pid_;
@@ -98,6 +120,7 @@ class Supervisor {
 
   bool shutting_down_ = false;
   std::vector<std::function<void()>> on_shutdown_done_;
+  std::optional<OrderedStop> shutdown_stop_;
   EventSource shutdown_deadline_;
 
   std::vector<EventSource> signal_sources_;

@@ -19,26 +19,6 @@
 
 namespace workerd {
 
-std::string_view WorkerStateName(WorkerState state) {
-  switch (state) {
-    case WorkerState::kStopped:
-      return "stopped";
-    case WorkerState::kStarting:
-      return "starting";
-    case WorkerState::kReady:
-      return "ready";
-    case WorkerState::kStopping:
-      return "stopping";
-    case WorkerState::kBackoff:
-      return "backoff";
-    case WorkerState::kExited:
-      return "exited";
-    case WorkerState::kFatal:
-      return "fatal";
-  }
-  return "unknown";
-}
-
 namespace {
 
 std::string LabelOf(const ProgramSpec& spec, int instance, WorkerRole role) {
@@ -77,8 +57,27 @@ std::optional<TimePoint> Worker::process_started() const {
 }
 
 bool Worker::Settled() const {
-  return state_ == WorkerState::kReady || state_ == WorkerState::kStopped ||
-         state_ == WorkerState::kExited || state_ == WorkerState::kFatal;
+  switch (state_) {
+    case WorkerState::kReady:
+    case WorkerState::kCompleted:
+    case WorkerState::kStopped:
+    case WorkerState::kExited:
+    case WorkerState::kFatal:
+    case WorkerState::kBlocked:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool Worker::Succeeded() const {
+  return state_ == (spec_->type == ProgramType::kOneshot
+                        ? WorkerState::kCompleted
+                        : WorkerState::kReady);
+}
+
+bool Worker::Held() const {
+  return state_ == WorkerState::kWaiting || state_ == WorkerState::kBlocked;
 }
 
 void Worker::Start() {
@@ -89,7 +88,14 @@ void Worker::Start() {
       [[fallthrough]];
     case WorkerState::kStopped:
     case WorkerState::kExited:
+    case WorkerState::kCompleted:
+    case WorkerState::kWaiting:
+    case WorkerState::kBlocked:
+      deadline_.Reset();
+      if (MayStart()) Spawn();
+      return;
     case WorkerState::kBackoff:
+      // Started before: a retry is supervision, not a new start.
       deadline_.Reset();
       Spawn();
       return;
@@ -98,8 +104,38 @@ void Worker::Start() {
       return;
     case WorkerState::kStarting:
     case WorkerState::kReady:
+    case WorkerState::kRunning:
       return;
   }
+}
+
+bool Worker::MayStart() {
+  // A candidate replaces a worker that started under the same gate.
+  if (role_ == WorkerRole::kCandidate || !context_.gate) return true;
+  const GateVerdict verdict = context_.gate();
+  if (verdict.kind == GateVerdict::Kind::kOpen) return true;
+  Hold(verdict);
+  return false;
+}
+
+void Worker::Hold(const GateVerdict& verdict) {
+  const WorkerState held = verdict.kind == GateVerdict::Kind::kWaiting
+                               ? WorkerState::kWaiting
+                               : WorkerState::kBlocked;
+  // Judged again after every change elsewhere: said only when it differs.
+  if (state_ != held || message_ != verdict.reason) {
+    EnterState(held, verdict.reason);
+  }
+}
+
+void Worker::Release(const GateVerdict& verdict) {
+  if (!Held()) return;
+  if (verdict.kind != GateVerdict::Kind::kOpen) {
+    Hold(verdict);
+    return;
+  }
+  deadline_.Reset();
+  Spawn();
 }
 
 void Worker::Stop() {
@@ -109,9 +145,15 @@ void Worker::Stop() {
     case WorkerState::kReady:
       SendStop();
       return;
+    case WorkerState::kRunning:
+      SendStop();
+      return;
     case WorkerState::kBackoff:
     case WorkerState::kExited:
+    case WorkerState::kCompleted:
     case WorkerState::kFatal:
+    case WorkerState::kWaiting:
+    case WorkerState::kBlocked:
       deadline_.Reset();
       EnterState(WorkerState::kStopped, "stopped on request");
       return;
@@ -122,7 +164,8 @@ void Worker::Stop() {
 }
 
 void Worker::Restart() {
-  if (state_ == WorkerState::kStarting || state_ == WorkerState::kReady) {
+  if (state_ == WorkerState::kStarting || state_ == WorkerState::kReady ||
+      state_ == WorkerState::kRunning) {
     SendStop();
     start_after_stop_ = true;
   } else if (state_ == WorkerState::kStopping) {
@@ -211,6 +254,11 @@ void Worker::Spawn() {
   kill_reason_.clear();
   notify_status_.clear();
 
+  if (spec_->type == ProgramType::kOneshot) {
+    // Done when it exits 0, however long that takes.
+    EnterState(WorkerState::kRunning, fmt::format("started pid {}", pid()));
+    return;
+  }
   if (spec_->ready == Readiness::kNotify) {
     ArmDeadline(spec_->ready_timeout);
     EnterState(WorkerState::kStarting,
@@ -330,6 +378,11 @@ void Worker::OnExit(const siginfo_t& info) {
     }
     return;
   }
+  if (spec_->type == ProgramType::kOneshot && exit.Success()) {
+    history_.failed_starts_in_a_row = 0;
+    EnterState(WorkerState::kCompleted, what_happened);
+    return;
+  }
   AfterUnplannedEnd(exit, was_up, std::move(what_happened));
 }
 
@@ -407,6 +460,7 @@ void Worker::ArmDeadline(Duration after) {
 void Worker::EnterState(WorkerState state, std::string message) {
   bool trouble =
       state == WorkerState::kBackoff || state == WorkerState::kFatal ||
+      state == WorkerState::kBlocked ||
       (state == WorkerState::kExited && last_exit_ && !last_exit_->Success());
   spdlog::log(state == WorkerState::kFatal ? spdlog::level::err
               : trouble                    ? spdlog::level::warn

@@ -15,26 +15,17 @@
 #include <vector>
 
 #include "daemon/config.h"
+#include "daemon/dependency_gate.h"
 #include "daemon/event_loop.h"
 #include "daemon/exit_status.h"
 #include "daemon/notify_message.h"
 #include "daemon/restart_policy.h"
 #include "daemon/spawner.h"
 #include "daemon/unique_fd.h"
+#include "daemon/worker_state.h"
 
 namespace workerd {
 
-enum class WorkerState {
-  kStopped,   // not running, by request or autostart = false
-  kStarting,  // running, not yet up for start_period
-  kReady,     // running and counted as up
-  kStopping,  // stop signal sent, waiting for the exit
-  kBackoff,   // waiting to retry a failed start
-  kExited,    // ended; the restart policy says not to restart
-  kFatal,     // crash_limit reached; left alone until Start()
-};
-
-std::string_view WorkerStateName(WorkerState state);
 
 // A slot's worker serves; during a rolling restart a candidate is started
 // beside it. A candidate that ends before it is ready is not restarted: it
@@ -57,6 +48,9 @@ struct WorkerContext {
   // Where the program's output goes. Null: workers write to workerd's own
   // stdout and stderr, uncaptured (tests).
   ProgramLog* log = nullptr;
+  // Whether a worker of this program may start now, judged by its
+  // dependencies. Unset: always.
+  std::function<GateVerdict()> gate;
   // Called after every state change (the worker is in a consistent state).
   std::function<void(const class Worker&)> on_change;
   // Called when the worker's process starts (`running`) and when the worker
@@ -72,9 +66,11 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Starts a stopped, exited or fatal worker (a fatal one forgets its
-  // crash history), retries a backing-off one now, or starts again after
-  // a stop in progress. A running worker is left alone.
+  // Starts a stopped, exited, completed or fatal worker (a fatal one
+  // forgets its crash history), retries a backing-off one now, or starts
+  // again after a stop in progress. A running worker is left alone. A
+  // serving worker whose program's dependencies are not met goes to
+  // `waiting` (or `blocked`) instead; calling Start again judges again.
   void Start();
   // Sends the stop signal, and SIGKILL to the process group after
   // stop_timeout; cancels a pending retry.
@@ -83,6 +79,11 @@ class Worker {
   void Restart();
   // SIGKILL to the whole process group now.
   void Kill();
+
+  // A held (waiting or blocked) worker judged again by its program's
+  // dependencies: it starts when `verdict` is open, else takes it as its
+  // state and reason. Other workers are left alone.
+  void Release(const GateVerdict& verdict);
 
   // An sd_notify message from the worker's process or its process group
   // (`sender` is the process that sent it): READY=1 ends `starting`
@@ -113,8 +114,13 @@ class Worker {
   WorkerRole role() const { return role_; }
   // The last STATUS= the process sent; empty when none.
   const std::string& notify_status() const { return notify_status_; }
-  // Ready, stopped, exited or fatal: nothing more happens by itself.
+  // Ready, completed, stopped, exited, fatal or blocked: nothing more
+  // happens by itself.
   bool Settled() const;
+  // What a start aims for: ready (a service) or completed (a oneshot).
+  bool Succeeded() const;
+  // Waiting or blocked: kept from starting by the program's dependencies.
+  bool Held() const;
 
  private:
   struct Process {
@@ -125,6 +131,11 @@ class Worker {
     EventSource exit_source;  // declared after pidfd: released before it
   };
 
+  // False after entering `waiting` or `blocked` as the gate says.
+  bool MayStart();
+  // Enters `waiting` or `blocked` for a closed `verdict`, unless already
+  // there for the same reason.
+  void Hold(const GateVerdict& verdict);
   void Spawn();
   void SendStop();
   void OnExit(const siginfo_t& info);

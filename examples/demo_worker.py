@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The worker of the demo (examples/demo.toml), in two roles:
+"""The worker of the demo (examples/demo.toml), in three roles:
 
     demo_worker.py             web: HTTP on the socket workerd passes at fd 3
     demo_worker.py jobs [SEC]  jobs: a pretend round of work every SEC seconds
+    demo_worker.py migrate     migrate: pretend database migrations, then exit 0
 
 workerd tells each worker who it is through WORKERD_PROGRAM and
 WORKERD_INSTANCE. A web worker gets its listening socket the systemd way
@@ -259,9 +260,19 @@ def jobs(interval):
     say(f"stopping after {done} rounds")
 
 
+def migrate():
+    """A one-shot task: the web and jobs workers start once it exits 0."""
+    for step in ("0001_initial", "0002_add_orders", "0003_index_orders"):
+        say(f"applying migration {step}")
+        time.sleep(0.3)
+    say("database is up to date")
+
+
 def main(args):
     if not args:
         web()
+    elif args == ["migrate"]:
+        migrate()
     elif args[0] == "jobs" and len(args) <= 2:
         jobs(float(args[1]) if len(args) == 2 else 5.0)
     else:

@@ -178,6 +178,9 @@ TEST(ConfigTest, ProgramDefaultsAreTheHeaderInitializers) {
   EXPECT_EQ(program.crash_limit.restarts, 5);
   EXPECT_EQ(program.crash_limit.within, seconds(60));
   EXPECT_TRUE(program.autostart);
+  EXPECT_EQ(program.type, ProgramType::kService);
+  EXPECT_TRUE(program.depends_on.empty());
+  EXPECT_FALSE(program.restart_with_dependency);
   EXPECT_TRUE(program.sockets.empty());
   EXPECT_EQ(program.ready, Readiness::kExec);
   EXPECT_EQ(program.ready_timeout, seconds(60));
@@ -1413,6 +1416,336 @@ TEST(ConfigSocketErrorTest, Watchdog) {
   EXPECT_EQ(ProgramError(R"(env = { WATCHDOG_USEC = "1" })"),
             "workers.toml:2:9: env.WATCHDOG_USEC is set by workerd for each "
             "worker and cannot be set here");
+}
+
+// ---------------------------------------------------------------------------
+// Program types and dependencies: type, depends_on and
+// restart_with_dependency in [program.NAME].
+
+// A oneshot "migrate" (lines 1-3) and a service "redis" (lines 4-5), then
+// [program.web] on line 6: its body starts on line 7.
+constexpr std::string_view kMigrateAndRedis =
+    "[program.migrate]\ntype = \"oneshot\"\ncommand = \"migrate\"\n"
+    "[program.redis]\ncommand = \"redis-server\"\n"
+    "[program.web]\ncommand = \"app\"\n";
+
+// [program.web] with `body` (from line 8), after kMigrateAndRedis.
+ProgramSpec ParseDependent(const std::string& body) {
+  Config config = Parse(std::string(kMigrateAndRedis) + body + "\n");
+  const ProgramSpec* web = config.FindProgram("web");
+  EXPECT_NE(web, nullptr);
+  return web ? *web : ProgramSpec{};
+}
+
+std::vector<std::string> DependentErrors(const std::string& body) {
+  return Errors(std::string(kMigrateAndRedis) + body + "\n");
+}
+
+Dependency Needs(std::string program, DependencyCondition condition,
+                 SourcePosition position) {
+  return Dependency{std::move(program), condition, position};
+}
+
+TEST(ConfigDependencyTest, NamesOfTypesAndConditions) {
+  for (const auto& [name, type] :
+       std::vector<std::pair<std::string, ProgramType>>{
+           {"service", ProgramType::kService},
+           {"oneshot", ProgramType::kOneshot}}) {
+    EXPECT_EQ(ParseProgram("type = \"" + name + "\"").type, type);
+    EXPECT_EQ(ProgramTypeName(type), name);
+  }
+  EXPECT_EQ(DependencyConditionName(DependencyCondition::kStarted), "started");
+  EXPECT_EQ(DependencyConditionName(DependencyCondition::kReady), "ready");
+  EXPECT_EQ(DependencyConditionName(DependencyCondition::kCompleted),
+            "completed");
+}
+
+TEST(ConfigDependencyTest, OneshotRestartsNeverUnlessItSaysOtherwise) {
+  EXPECT_EQ(ParseProgram("type = \"oneshot\"").restart, RestartPolicy::kNever);
+  EXPECT_EQ(
+      ParseProgram("type = \"oneshot\"\nrestart = \"on-failure\"").restart,
+      RestartPolicy::kOnFailure);
+  EXPECT_EQ(ParseProgram("restart = \"never\"\ntype = \"oneshot\"").restart,
+            RestartPolicy::kNever);
+  EXPECT_EQ(ParseProgram("type = \"service\"").restart, RestartPolicy::kAlways);
+  // A oneshot may have several workers, or none, and sockets.
+  const ProgramSpec none = ParseProgram("type = \"oneshot\"\nworkers = 0");
+  EXPECT_EQ(none.workers, 0);
+  EXPECT_EQ(ParseProgramWithSockets("type = \"oneshot\"\ncommand = \"x\"\n"
+                                    "workers = 3\nsockets = [\"http\"]")
+                .workers,
+            3);
+}
+
+TEST(ConfigDependencyTest, ListFormGetsTheConditionOfTheDependencysType) {
+  const ProgramSpec web = ParseDependent(
+      "depends_on = [\"migrate\", \"redis\"]\nrestart_with_dependency = true");
+  EXPECT_EQ(web.depends_on,
+            (std::vector<Dependency>{
+                Needs("migrate", DependencyCondition::kCompleted, {8, 15}),
+                Needs("redis", DependencyCondition::kReady, {8, 26})}));
+  EXPECT_TRUE(web.restart_with_dependency);
+  EXPECT_TRUE(ParseDependent("depends_on = []").depends_on.empty());
+  EXPECT_FALSE(ParseDependent("depends_on = [\"redis\"]\n"
+                              "restart_with_dependency = false")
+                   .restart_with_dependency);
+}
+
+TEST(ConfigDependencyTest, DependenciesMayComeLaterInTheFile) {
+  const Config config = Parse(R"([program.web]
+command = "app"
+depends_on = ["migrate", "redis"]
+[program.migrate]
+command = "migrate"
+type = "oneshot"
+[program.redis]
+command = "redis-server"
+)");
+  EXPECT_EQ(config.programs.at(0).depends_on,
+            (std::vector<Dependency>{
+                Needs("migrate", DependencyCondition::kCompleted, {3, 15}),
+                Needs("redis", DependencyCondition::kReady, {3, 26})}));
+}
+
+TEST(ConfigDependencyTest, TableFormKeepsItsConditionsAndTheFilesOrder) {
+  EXPECT_EQ(ParseDependent(
+                R"(depends_on = { redis = "started", migrate = "completed" })")
+                .depends_on,
+            (std::vector<Dependency>{
+                Needs("redis", DependencyCondition::kStarted, {8, 16}),
+                Needs("migrate", DependencyCondition::kCompleted, {8, 35})}));
+  EXPECT_EQ(
+      ParseDependent(R"(depends_on = { migrate = "started", redis = "ready" })")
+          .depends_on,
+      (std::vector<Dependency>{
+          Needs("migrate", DependencyCondition::kStarted, {8, 16}),
+          Needs("redis", DependencyCondition::kReady, {8, 37})}));
+  // `ready` on a oneshot is not checked here: what it means is the
+  // supervisor's business.
+  EXPECT_EQ(ParseDependent(R"(depends_on = { migrate = "ready" })").depends_on,
+            (std::vector<Dependency>{
+                Needs("migrate", DependencyCondition::kReady, {8, 16})}));
+  EXPECT_TRUE(ParseDependent("depends_on = {}").depends_on.empty());
+}
+
+TEST(ConfigDependencyTest, TableFormMayBeASection) {
+  const Config config = Parse(R"([program.web]
+command = "app"
+[program.web.depends_on]
+migrate = "completed"
+redis = "started"
+[program.migrate]
+command = "migrate"
+type = "oneshot"
+[program.redis]
+command = "redis-server"
+)");
+  EXPECT_EQ(config.programs.at(0).depends_on,
+            (std::vector<Dependency>{
+                Needs("migrate", DependencyCondition::kCompleted, {4, 1}),
+                Needs("redis", DependencyCondition::kStarted, {5, 1})}));
+}
+
+TEST(ConfigDependencyErrorTest, Type) {
+  EXPECT_EQ(
+      ProgramError("type = \"oneshott\""),
+      R"(workers.toml:2:8: type must be one of "service", "oneshot", not "oneshott" (did you mean "oneshot"?))");
+  EXPECT_EQ(
+      ProgramError("type = \"task\""),
+      R"(workers.toml:2:8: type must be one of "service", "oneshot", not "task")");
+  EXPECT_EQ(
+      ProgramError("type = 1"),
+      R"(workers.toml:2:8: type must be one of "service", "oneshot", not the integer 1)");
+  EXPECT_EQ(
+      ProgramError("typ = \"oneshot\""),
+      R"(workers.toml:2:1: unknown key "typ" in [program.web] (did you mean "type"?))");
+}
+
+TEST(ConfigDependencyErrorTest, OneshotCannotRestartAlways) {
+  EXPECT_EQ(
+      ProgramError("type = \"oneshot\"\nrestart = \"always\""),
+      R"(workers.toml:3:11: restart = "always" would run a oneshot again each time it completes; use "on-failure" (retry with backoff) or "never")");
+  EXPECT_EQ(
+      ProgramError("restart = \"always\"\ntype = \"oneshot\""),
+      R"(workers.toml:2:11: restart = "always" would run a oneshot again each time it completes; use "on-failure" (retry with backoff) or "never")");
+}
+
+TEST(ConfigDependencyErrorTest, ServiceKeysOnAOneshot) {
+  EXPECT_EQ(ProgramError("type = \"oneshot\"\nstart_period = \"2s\""),
+            "workers.toml:3:16: start_period applies to services; a oneshot is "
+            "done when it exits 0");
+  EXPECT_EQ(ProgramError("type = \"oneshot\"\nwatchdog = \"30s\""),
+            "workers.toml:3:12: watchdog applies to services; a oneshot is "
+            "done when it exits 0");
+  // Reported as a service key whatever the value, and once: not also as
+  // ready_timeout without ready = "notify".
+  EXPECT_EQ(ProgramError("type = \"oneshot\"\nready_timeout = \"30s\""),
+            "workers.toml:3:17: ready_timeout applies to services; a oneshot "
+            "is done when it exits 0");
+  EXPECT_EQ(ProgramError("type = \"oneshot\"\nwatchdog = \"0s\""),
+            "workers.toml:3:12: watchdog applies to services; a oneshot is "
+            "done when it exits 0");
+  EXPECT_EQ(
+      Errors("[program.web]\ncommand = \"app\"\ntype = \"oneshot\"\n"
+             "ready = \"notify\"\nready_timeout = \"30s\"\n"),
+      (std::vector<std::string>{
+          "workers.toml:4:9: ready applies to services; a oneshot is done "
+          "when it exits 0",
+          "workers.toml:5:17: ready_timeout applies to services; a oneshot "
+          "is done when it exits 0"}));
+}
+
+TEST(ConfigDependencyErrorTest, DependsOnOfTheWrongType) {
+  EXPECT_EQ(
+      ProgramError("depends_on = 3"),
+      R"(workers.toml:2:14: depends_on must be an array of program names like ["migrate"] or a table like { migrate = "completed" }, not the integer 3)");
+  EXPECT_EQ(
+      ProgramError("depends_on = \"migrate\""),
+      R"(workers.toml:2:14: depends_on must be an array of program names like ["migrate"] or a table like { migrate = "completed" }, not the string "migrate"; write ["migrate"])");
+  // Reported once: not again as restart_with_dependency without depends_on.
+  EXPECT_EQ(
+      ProgramError("depends_on = true\nrestart_with_dependency = true"),
+      R"(workers.toml:2:14: depends_on must be an array of program names like ["migrate"] or a table like { migrate = "completed" }, not true)");
+}
+
+TEST(ConfigDependencyErrorTest, ListEntries) {
+  EXPECT_EQ(
+      DependentErrors(R"(depends_on = ["migrate", 3, "", "migrate", "redis"])"),
+      (std::vector<std::string>{
+          "workers.toml:8:26: depends_on[1] must be a string, not the integer "
+          "3",
+          "workers.toml:8:29: depends_on[2] must not be empty",
+          R"(workers.toml:8:33: depends_on: "migrate" is listed twice)"}));
+}
+
+TEST(ConfigDependencyErrorTest, Conditions) {
+  EXPECT_EQ(
+      DependentErrors(R"(depends_on = { migrate = "complete" })"),
+      (std::vector<std::string>{
+          R"(workers.toml:8:26: depends_on.migrate must be one of "started", "ready", "completed", not "complete" (did you mean "completed"?))"}));
+  EXPECT_EQ(
+      DependentErrors(R"(depends_on = { migrate = "done", redis = 1 })"),
+      (std::vector<std::string>{
+          R"(workers.toml:8:26: depends_on.migrate must be one of "started", "ready", "completed", not "done")",
+          R"(workers.toml:8:42: depends_on.redis must be one of "started", "ready", "completed", not the integer 1)"}));
+  EXPECT_EQ(
+      DependentErrors(R"(depends_on = { "" = "ready" })"),
+      (std::vector<std::string>{
+          "workers.toml:8:16: depends_on: a program name must not be empty"}));
+}
+
+TEST(ConfigDependencyErrorTest, UnknownPrograms) {
+  EXPECT_EQ(
+      DependentErrors(R"(depends_on = ["migrat", "cache"])"),
+      (std::vector<std::string>{
+          R"(workers.toml:8:15: depends_on: there is no program "migrat" (did you mean "migrate"?))",
+          R"(workers.toml:8:25: depends_on: there is no program "cache"; declare it with [program.cache])"}));
+  EXPECT_EQ(
+      DependentErrors(R"(depends_on = { redsi = "ready", "a b" = "ready" })"),
+      (std::vector<std::string>{
+          R"(workers.toml:8:16: depends_on: there is no program "redsi" (did you mean "redis"?))",
+          R"(workers.toml:8:33: depends_on: there is no program "a b"; declare it with [program."a b"])"}));
+  // A program is not suggested as its own dependency.
+  EXPECT_EQ(
+      ProgramError(R"(depends_on = ["wbe"])"),
+      R"(workers.toml:2:15: depends_on: there is no program "wbe"; declare it with [program.wbe])");
+}
+
+TEST(ConfigDependencyErrorTest, ProgramCannotDependOnItself) {
+  // A cycle of one, reported as what it is and not again as a cycle.
+  EXPECT_EQ(ProgramError(R"(depends_on = ["web"])"),
+            "workers.toml:2:15: depends_on: web cannot depend on itself");
+  EXPECT_EQ(ProgramError(R"(depends_on = { web = "started" })"),
+            "workers.toml:2:16: depends_on: web cannot depend on itself");
+}
+
+TEST(ConfigDependencyErrorTest, CompletedAppliesToOneshots) {
+  EXPECT_EQ(
+      DependentErrors(
+          R"(depends_on = { migrate = "completed", redis = "completed" })"),
+      (std::vector<std::string>{
+          R"(workers.toml:8:39: depends_on: "completed" applies to oneshot programs, and redis is a service; use "ready" or "started")"}));
+  // When the dependency's type is wrong, its own error is enough.
+  EXPECT_EQ(
+      Errors("[program.migrate]\ntype = \"oneshott\"\ncommand = \"migrate\"\n"
+             "[program.web]\ncommand = \"app\"\n"
+             "depends_on = { migrate = \"completed\" }\n"),
+      (std::vector<std::string>{
+          R"(workers.toml:2:8: type must be one of "service", "oneshot", not "oneshott" (did you mean "oneshot"?))"}));
+}
+
+TEST(ConfigDependencyErrorTest, RestartWithDependencyNeedsDependsOn) {
+  EXPECT_EQ(
+      ProgramError("restart_with_dependency = true"),
+      "workers.toml:2:27: restart_with_dependency applies only to a program "
+      "with depends_on");
+  EXPECT_EQ(
+      ProgramError("depends_on = []\nrestart_with_dependency = true"),
+      "workers.toml:3:27: restart_with_dependency applies only to a program "
+      "with depends_on");
+  EXPECT_EQ(
+      ProgramError("restart_with_dependency = \"yes\""),
+      R"(workers.toml:2:27: restart_with_dependency must be true or false, not the string "yes")");
+  EXPECT_FALSE(
+      ParseProgram("restart_with_dependency = false").restart_with_dependency);
+}
+
+TEST(ConfigDependencyErrorTest, CycleOfTwo) {
+  EXPECT_EQ(Error(R"([program.web]
+command = "app"
+depends_on = ["jobs"]
+[program.jobs]
+command = "jobs"
+depends_on = { web = "started" }
+)"),
+            "workers.toml:3:15: depends_on makes a cycle: web -> jobs -> web");
+}
+
+TEST(ConfigDependencyErrorTest, CycleOfThreeToldFromItsFirstProgram) {
+  // Reported at c's entry for a: c comes first in the file.
+  EXPECT_EQ(Error(R"([program.c]
+command = "c"
+depends_on = ["x", "a"]
+[program.a]
+command = "a"
+depends_on = ["b"]
+[program.b]
+command = "b"
+depends_on = ["c"]
+[program.x]
+command = "x"
+)"),
+            "workers.toml:3:20: depends_on makes a cycle: c -> a -> b -> c");
+}
+
+TEST(ConfigDependencyErrorTest, CycleNextToValidPrograms) {
+  // web needs migrate and redis, fine; jobs and mailer need each other.
+  EXPECT_EQ(Error(std::string(kMigrateAndRedis) +
+                  R"(depends_on = ["migrate", "redis"]
+[program.jobs]
+command = "jobs"
+depends_on = ["web", "mailer"]
+[program.mailer]
+command = "mailer"
+depends_on = { jobs = "ready", redis = "ready" }
+)"),
+            "workers.toml:11:22: depends_on makes a cycle: jobs -> mailer -> "
+            "jobs");
+}
+
+TEST(ConfigDependencyErrorTest, NoCycleIsReportedOverEntryErrors) {
+  EXPECT_EQ(
+      Errors(R"([program.web]
+command = "app"
+depends_on = ["jobs", "migrat"]
+[program.jobs]
+command = "jobs"
+depends_on = ["web"]
+[program.migrate]
+command = "migrate"
+)"),
+      (std::vector<std::string>{
+          R"(workers.toml:3:23: depends_on: there is no program "migrat" (did you mean "migrate"?))"}));
 }
 
 // ---------------------------------------------------------------------------

@@ -67,6 +67,17 @@ TEST(BuildRequestTest, RestartAllRestartsAtOnce) {
   EXPECT_EQ(Usage(stop), "--all applies only to restart");
 }
 
+TEST(BuildRequestTest, StopWithDependents) {
+  Invocation invocation = Make("stop", {"redis"});
+  EXPECT_FALSE(Built(invocation).args.contains("with_dependents"));
+  invocation.with_dependents = true;
+  EXPECT_EQ(Built(invocation).args["with_dependents"], true);
+  EXPECT_EQ(Built(invocation).args["targets"], Json::array({"redis"}));
+  Invocation start = Make("start", {"redis"});
+  start.with_dependents = true;
+  EXPECT_EQ(Usage(start), "--with-dependents applies only to stop");
+}
+
 TEST(BuildRequestTest, BadTargetsAreUsageErrors) {
   EXPECT_EQ(Usage(Make("start", {"web", "web:x"})),
             "invalid target \"web:x\": the instance after ':' must be a "

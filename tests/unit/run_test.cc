@@ -150,6 +150,30 @@ TEST(RunTest, FailedCommandShowsTheWorkersAndTheReason) {
   EXPECT_EQ(outcome.err, "workerctl: web:0 did not become ready\n");
 }
 
+TEST(RunTest, WarningsGoToStderrAfterTheAnswer) {
+  Json stopped = OneWorker("stopped", nullptr);
+  stopped["program"] = "redis";
+  stopped["message"] = "pid 7 killed by SIGTERM";
+  const Json result = {
+      {"workers", {stopped}},
+      {"warnings",
+       {"web depends on redis and keeps running; `workerctl stop "
+        "--with-dependents redis` stops it too"}}};
+  FakeControlServer server(AnswerWith(Response::Success(nullptr, result)));
+  const Outcome outcome = RunAt(server.path(), Make("stop", {"redis"}));
+  EXPECT_EQ(outcome.status, proto::kCtlOk);
+  EXPECT_EQ(outcome.out, "redis:0  stopped  pid 7 killed by SIGTERM\n");
+  EXPECT_EQ(outcome.err,
+            "workerctl: warning: web depends on redis and keeps running; "
+            "`workerctl stop --with-dependents redis` stops it too\n");
+
+  FakeControlServer json_server(AnswerWith(Response::Success(nullptr, result)));
+  const Outcome as_json =
+      RunAt(json_server.path(), Make("stop", {"redis"}, true));
+  EXPECT_EQ(as_json.out, result.dump(2) + "\n");
+  EXPECT_EQ(as_json.err, "");
+}
+
 TEST(RunTest, FailedCommandAsJson) {
   FakeControlServer server(AnswerWith(Response::Failure(
       nullptr, Error{proto::error_code::kFailed, "web:0 did not become ready"},
