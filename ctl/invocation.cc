@@ -140,6 +140,13 @@ std::variant<proto::Request, std::string> BuildRequest(
   }
   if (invocation.with_dependents) {
     if (command != "stop") return "--with-dependents applies only to stop";
+    for (const std::string& operand : invocation.operands) {
+      auto parsed = proto::ParseTarget(operand);
+      const auto* target = std::get_if<proto::Target>(&parsed);
+      if (target == nullptr || !target->instance) continue;
+      return "--with-dependents stops whole programs; name " +
+             target->program + ", not " + proto::FormatTarget(*target);
+    }
     request.args["with_dependents"] = true;
   }
   if (command != "logs" && HasLogsOptions(invocation)) {

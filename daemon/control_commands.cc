@@ -83,10 +83,7 @@ void ControlCommands::Version(const proto::Request& request, Reply& reply) {
 
 void ControlCommands::Status(const proto::Request& request, Reply& reply) {
   auto resolved = ResolveTargets(supervisor_, request.args);
-  if (auto* error = std::get_if<proto::Error>(&resolved)) {
-    reply(proto::Response::Failure(request.id, *error));
-    return;
-  }
+  if (Refused(resolved, request, reply)) return;
   TimePoint now = supervisor_.loop().Now();
   Json programs = Json::array();
   for (const ResolvedTarget& target :
@@ -123,10 +120,7 @@ void ControlCommands::Start(const proto::Request& request, Reply& reply) {
 
 void ControlCommands::Stop(const proto::Request& request, Reply& reply) {
   auto with_dependents = BoolArgument(request.args, "with_dependents", false);
-  if (auto* error = std::get_if<proto::Error>(&with_dependents)) {
-    reply(proto::Response::Failure(request.id, *error));
-    return;
-  }
+  if (Refused(with_dependents, request, reply)) return;
   if (std::get<bool>(with_dependents)) {
     StopWithDependents(request, reply);
     return;
@@ -186,15 +180,9 @@ Json ControlCommands::DependentsWarnings(
 void ControlCommands::StopWithDependents(const proto::Request& request,
                                          Reply& reply) {
   auto resolved = ResolveTargets(supervisor_, request.args);
-  if (auto* error = std::get_if<proto::Error>(&resolved)) {
-    reply(proto::Response::Failure(request.id, *error));
-    return;
-  }
+  if (Refused(resolved, request, reply)) return;
   auto wait = WaitArgument(request.args);
-  if (auto* error = std::get_if<proto::Error>(&wait)) {
-    reply(proto::Response::Failure(request.id, *error));
-    return;
-  }
+  if (Refused(wait, request, reply)) return;
   const auto& targets = std::get<std::vector<ResolvedTarget>>(resolved);
   for (const ResolvedTarget& target : targets) {
     if (!target.instance) continue;
@@ -265,10 +253,7 @@ void ControlCommands::ActOnTargets(const proto::Request& request, Reply& reply,
                                    bool instances_busy_while_rolling,
                                    Json extra) {
   auto resolved = ResolveTargets(supervisor_, request.args);
-  if (auto* error = std::get_if<proto::Error>(&resolved)) {
-    reply(proto::Response::Failure(request.id, *error));
-    return;
-  }
+  if (Refused(resolved, request, reply)) return;
   for (const ResolvedTarget& target :
        std::get<std::vector<ResolvedTarget>>(resolved)) {
     if (!instances_busy_while_rolling || !target.instance) continue;
@@ -278,10 +263,7 @@ void ControlCommands::ActOnTargets(const proto::Request& request, Reply& reply,
     }
   }
   auto wait = WaitArgument(request.args);
-  if (auto* error = std::get_if<proto::Error>(&wait)) {
-    reply(proto::Response::Failure(request.id, *error));
-    return;
-  }
+  if (Refused(wait, request, reply)) return;
   std::vector<WorkerRef> refs;
   for (const ResolvedTarget& target :
        std::get<std::vector<ResolvedTarget>>(resolved)) {
@@ -358,10 +340,7 @@ void ControlCommands::Scale(const proto::Request& request, Reply& reply) {
         "workers, e.g. {\"web\": 8}");
   }
   auto wait = WaitArgument(request.args);
-  if (auto* error = std::get_if<proto::Error>(&wait)) {
-    reply(proto::Response::Failure(request.id, *error));
-    return;
-  }
+  if (Refused(wait, request, reply)) return;
   std::vector<std::pair<Program*, int>> changes;
   for (const auto& [name, count] : wanted.items()) {
     Program* program = supervisor_.FindProgram(name);

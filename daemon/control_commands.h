@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <variant>
 #include <vector>
 
 #include "daemon/control_arguments.h"
@@ -61,6 +62,15 @@ class ControlCommands : public RequestHandler {
   proto::Json DependentsWarnings(const std::vector<ResolvedTarget>& targets);
   proto::Json WorkersJson(const std::vector<WorkerRef>& workers) const;
   const Worker* Find(const WorkerRef& ref) const;
+
+  // Answers `request` with the error an argument's parse holds, if any.
+  template <typename T>
+  static bool Refused(const std::variant<T, proto::Error>& parsed,
+                      const proto::Request& request, Reply& reply) {
+    const auto* error = std::get_if<proto::Error>(&parsed);
+    if (error != nullptr) reply(proto::Response::Failure(request.id, *error));
+    return error != nullptr;
+  }
 
   Supervisor& supervisor_;
 };

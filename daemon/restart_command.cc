@@ -47,20 +47,11 @@ Json RolloutResultsJson(const RollingRestart& restart, TimePoint now) {
 
 void ControlCommands::Restart(const proto::Request& request, Reply& reply) {
   auto at_once = BoolArgument(request.args, "at_once", false);
-  if (auto* error = std::get_if<proto::Error>(&at_once)) {
-    reply(proto::Response::Failure(request.id, *error));
-    return;
-  }
+  if (Refused(at_once, request, reply)) return;
   auto resolved = ResolveTargets(supervisor_, request.args);
-  if (auto* error = std::get_if<proto::Error>(&resolved)) {
-    reply(proto::Response::Failure(request.id, *error));
-    return;
-  }
+  if (Refused(resolved, request, reply)) return;
   auto wait = WaitArgument(request.args);
-  if (auto* error = std::get_if<proto::Error>(&wait)) {
-    reply(proto::Response::Failure(request.id, *error));
-    return;
-  }
+  if (Refused(wait, request, reply)) return;
   // Per program, the slots to replace; empty means all of them.
   std::vector<std::pair<Program*, std::vector<int>>> plans;
   for (const ResolvedTarget& target :

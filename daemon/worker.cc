@@ -100,7 +100,7 @@ void Worker::Start() {
       Spawn();
       return;
     case WorkerState::kStopping:
-      start_after_stop_ = true;
+      if (after_stop_ == AfterStop::kNothing) after_stop_ = AfterStop::kStart;
       return;
     case WorkerState::kStarting:
     case WorkerState::kReady:
@@ -139,7 +139,7 @@ void Worker::Release(const GateVerdict& verdict) {
 }
 
 void Worker::Stop() {
-  start_after_stop_ = false;
+  after_stop_ = AfterStop::kNothing;
   switch (state_) {
     case WorkerState::kStarting:
     case WorkerState::kReady:
@@ -167,9 +167,9 @@ void Worker::Restart() {
   if (state_ == WorkerState::kStarting || state_ == WorkerState::kReady ||
       state_ == WorkerState::kRunning) {
     SendStop();
-    start_after_stop_ = true;
+    after_stop_ = AfterStop::kRestart;
   } else if (state_ == WorkerState::kStopping) {
-    start_after_stop_ = true;
+    after_stop_ = AfterStop::kRestart;
   } else {
     Start();
   }
@@ -370,11 +370,21 @@ void Worker::OnExit(const siginfo_t& info) {
   kill_reason_.clear();
   std::string what_happened = fmt::format("pid {} {}", pid, exit.Describe());
   if (was_stopping) {
-    if (std::exchange(start_after_stop_, false)) {
-      spdlog::info("{}: {}; starting it again", label_, what_happened);
-      Spawn();
-    } else {
-      EnterState(WorkerState::kStopped, what_happened);
+    switch (std::exchange(after_stop_, AfterStop::kNothing)) {
+      case AfterStop::kRestart:
+        spdlog::info("{}: {}; starting it again", label_, what_happened);
+        Spawn();
+        return;
+      case AfterStop::kStart:
+        // Stopped, then started anew: dependencies are judged as for any
+        // start, and a closed gate leaves it waiting or blocked.
+        if (!MayStart()) return;
+        spdlog::info("{}: {}; starting it again", label_, what_happened);
+        Spawn();
+        return;
+      case AfterStop::kNothing:
+        EnterState(WorkerState::kStopped, what_happened);
+        return;
     }
     return;
   }

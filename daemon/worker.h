@@ -167,7 +167,10 @@ class Worker {
   EventSource watchdog_;
   std::string kill_reason_;
   std::string notify_status_;
-  bool start_after_stop_ = false;
+  // What follows the exit of a process being stopped: nothing, a start
+  // that asks the gate like any other, or a restart, which does not.
+  enum class AfterStop { kNothing, kStart, kRestart };
+  AfterStop after_stop_ = AfterStop::kNothing;
   RestartHistory history_;
   int restarts_ = 0;
   std::optional<ExitStatus> last_exit_;

@@ -76,6 +76,10 @@ TEST(BuildRequestTest, StopWithDependents) {
   Invocation start = Make("start", {"redis"});
   start.with_dependents = true;
   EXPECT_EQ(Usage(start), "--with-dependents applies only to stop");
+  Invocation instance = Make("stop", {"redis", "queue:02"});
+  instance.with_dependents = true;
+  EXPECT_EQ(Usage(instance),
+            "--with-dependents stops whole programs; name queue, not queue:2");
 }
 
 TEST(BuildRequestTest, BadTargetsAreUsageErrors) {

@@ -143,5 +143,66 @@ TEST(RestartPolicyTest, LeavingExitedRecordsNothing) {
   EXPECT_EQ(history.failed_starts_in_a_row, 0);
 }
 
+TEST(RestartPolicyTest, NotifyFailedStartReasonNamesReady) {
+  ProgramSpec spec = Spec();
+  spec.ready = Readiness::kNotify;
+  auto decision = DecideRestart(spec, {}, Exited(1), false, kStart);
+  EXPECT_EQ(decision.reason,
+            "failed to start (it never sent READY=1); retrying in 100ms");
+}
+
+TEST(RestartPolicyTest, SpawnFailureJustSaysWhenItRetries) {
+  auto decision =
+      DecideRestart(Spec(), {}, ExitStatus::SpawnFailed("exec"), false, kStart);
+  EXPECT_EQ(decision.action, Action::kRestartLater);
+  EXPECT_EQ(decision.reason, "retrying in 100ms");
+}
+
+ProgramSpec Oneshot(RestartPolicy restart) {
+  ProgramSpec spec = Spec();
+  spec.name = "migrate";
+  spec.type = ProgramType::kOneshot;
+  spec.restart = restart;
+  return spec;
+}
+
+TEST(RestartPolicyTest, FailedOneshotRetriesWithoutTheStartPeriodSentence) {
+  ProgramSpec spec = Oneshot(RestartPolicy::kOnFailure);
+  RestartHistory history;
+  auto first = DecideRestart(spec, history, Exited(3), false, kStart);
+  EXPECT_EQ(first.action, Action::kRestartLater);
+  EXPECT_EQ(first.delay, milliseconds(100));
+  EXPECT_EQ(first.reason, "retrying in 100ms");
+  RecordRestart(spec, history, first, kStart);
+  auto second = DecideRestart(spec, history, Killed(9), false,
+                              kStart + milliseconds(100));
+  EXPECT_EQ(second.reason, "retrying in 200ms");
+  // Nor the READY=1 one.
+  spec.ready = Readiness::kNotify;
+  EXPECT_EQ(DecideRestart(spec, {}, Exited(3), false, kStart).reason,
+            "retrying in 100ms");
+}
+
+TEST(RestartPolicyTest, OneshotFailuresCountTowardsTheCrashLimit) {
+  ProgramSpec spec = Oneshot(RestartPolicy::kAlways);
+  RestartHistory history;
+  TimePoint now = kStart;
+  for (int i = 0; i < 3; ++i) {
+    auto decision = DecideRestart(spec, history, Exited(1), false, now);
+    ASSERT_EQ(decision.action, Action::kRestartLater) << i;
+    RecordRestart(spec, history, decision, now);
+    now += decision.delay;
+  }
+  EXPECT_EQ(DecideRestart(spec, history, Exited(1), false, now).action,
+            Action::kGiveUp);
+}
+
+TEST(RestartPolicyTest, FailedOneshotWithRestartNeverIsLeftExited) {
+  auto decision = DecideRestart(Oneshot(RestartPolicy::kNever), {}, Exited(3),
+                                false, kStart);
+  EXPECT_EQ(decision.action, Action::kLeaveExited);
+  EXPECT_EQ(decision.reason, "not restarted (restart = \"never\")");
+}
+
 }  // namespace
 }  // namespace workerd

@@ -59,6 +59,7 @@ class WorkerTest : public ::testing::Test {
     context.on_change = [this](const Worker& worker) {
       states_.push_back(worker.state());
     };
+    context.gate = gate_;
     worker_ = std::make_unique<Worker>(context, &spec_, 1, role);
     return *worker_;
   }
@@ -77,6 +78,8 @@ class WorkerTest : public ::testing::Test {
   ProgramSpec spec_;
   std::unique_ptr<Worker> worker_;
   std::vector<WorkerState> states_;
+  // The workers' WorkerContext::gate; unset: always open.
+  std::function<GateVerdict()> gate_;
 };
 
 TEST_F(WorkerTest, StartsThenCountsAsReadyAfterStartPeriod) {
@@ -333,6 +336,350 @@ TEST_F(WorkerTest, CandidateThatFailsIsNotRestarted) {
                 " exited with status 4 before it was ready");
   EXPECT_EQ(spawner_.requests.size(), 1u);
   EXPECT_EQ(worker.restarts(), 0);
+}
+
+// A oneshot runs to completion: exit 0 is its success, and the restart
+// policy only ever retries a failure.
+class OneshotWorkerTest : public WorkerTest {
+ protected:
+  void SetUp() override {
+    WorkerTest::SetUp();
+    spec_.name = "migrate";
+    spec_.type = ProgramType::kOneshot;
+    spec_.restart = RestartPolicy::kNever;
+    spawner_.worker_argv = {TEST_WORKER_PATH, "--exit-after", "20"};
+  }
+
+  // "pid 42"
+  static std::string Pid(pid_t pid) { return "pid " + std::to_string(pid); }
+};
+
+TEST_F(OneshotWorkerTest, RunsThenCompletesOnExitZero) {
+  Worker& worker = MakeWorker();
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kRunning);
+  const pid_t pid = worker.pid();
+  EXPECT_EQ(worker.message(), "started " + Pid(pid));
+  EXPECT_FALSE(worker.Succeeded());
+  EXPECT_FALSE(worker.Settled());
+  ASSERT_TRUE(RunUntilState(WorkerState::kCompleted));
+  EXPECT_EQ(worker.message(), Pid(pid) + " exited successfully");
+  EXPECT_TRUE(worker.Succeeded());
+  EXPECT_TRUE(worker.Settled());
+  EXPECT_FALSE(worker.Held());
+  EXPECT_FALSE(worker.HasProcess());
+  EXPECT_EQ(worker.restarts(), 0);
+  EXPECT_EQ(states_, (std::vector<WorkerState>{WorkerState::kRunning,
+                                               WorkerState::kCompleted}));
+}
+
+TEST_F(OneshotWorkerTest, ZeroStartPeriodLeavesItRunningNotReady) {
+  spec_.start_period = milliseconds(0);
+  spawner_.worker_argv = {TEST_WORKER_PATH};
+  Worker& worker = MakeWorker();
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kRunning);
+  ASSERT_TRUE(RunUntilWorkerUp());
+  EXPECT_EQ(worker.state(), WorkerState::kRunning);
+  worker.Stop();
+  ASSERT_TRUE(RunUntilState(WorkerState::kStopped));
+  // Never ready on the way.
+  EXPECT_EQ(std::count(states_.begin(), states_.end(), WorkerState::kReady), 0);
+}
+
+TEST_F(OneshotWorkerTest, ExitZeroCompletesWhateverTheRestartPolicy) {
+  for (RestartPolicy policy :
+       {RestartPolicy::kAlways, RestartPolicy::kOnFailure,
+        RestartPolicy::kNever}) {
+    SCOPED_TRACE(RestartPolicyName(policy));
+    spec_.restart = policy;
+    states_.clear();
+    const std::size_t spawned = spawner_.requests.size();
+    Worker& worker = MakeWorker();
+    worker.Start();
+    ASSERT_TRUE(RunUntilState(WorkerState::kCompleted));
+    EXPECT_EQ(spawner_.requests.size(), spawned + 1);
+    EXPECT_EQ(states_, (std::vector<WorkerState>{WorkerState::kRunning,
+                                                 WorkerState::kCompleted}));
+  }
+}
+
+TEST_F(OneshotWorkerTest, FailureWithRestartNeverIsExited) {
+  spawner_.worker_argv = {TEST_WORKER_PATH, "--exit-after", "1", "--exit-code",
+                          "3"};
+  Worker& worker = MakeWorker();
+  worker.Start();
+  const pid_t pid = worker.pid();
+  ASSERT_TRUE(RunUntilState(WorkerState::kExited));
+  EXPECT_EQ(worker.message(), Pid(pid) +
+                                  " exited with status 3; not restarted "
+                                  "(restart = \"never\")");
+  EXPECT_FALSE(worker.Succeeded());
+  EXPECT_TRUE(worker.Settled());
+  EXPECT_EQ(spawner_.requests.size(), 1u);
+  EXPECT_EQ(worker.restarts(), 0);
+}
+
+TEST_F(OneshotWorkerTest, FailureWithOnFailureBacksOffAndRetries) {
+  spec_.restart = RestartPolicy::kOnFailure;
+  // Long enough that the test changes the command before the retry.
+  spec_.backoff = {milliseconds(50), milliseconds(50)};
+  spawner_.worker_argv = {TEST_WORKER_PATH, "--exit-after", "1", "--exit-code",
+                          "3"};
+  Worker& worker = MakeWorker();
+  worker.Start();
+  const pid_t first = worker.pid();
+  ASSERT_TRUE(RunUntilState(WorkerState::kBackoff));
+  // A oneshot has no start_period to lecture about.
+  EXPECT_EQ(worker.message(),
+            Pid(first) + " exited with status 3; retrying in 50ms");
+  EXPECT_FALSE(worker.Settled());
+  EXPECT_EQ(worker.restarts(), 1);
+
+  spawner_.worker_argv = {TEST_WORKER_PATH, "--exit-after", "1"};
+  ASSERT_TRUE(RunUntilState(WorkerState::kCompleted));
+  EXPECT_EQ(spawner_.requests.size(), 2u);
+  EXPECT_EQ(worker.restarts(), 1);
+  EXPECT_TRUE(worker.Succeeded());
+  EXPECT_EQ(states_, (std::vector<WorkerState>{
+                         WorkerState::kRunning, WorkerState::kBackoff,
+                         WorkerState::kRunning, WorkerState::kCompleted}));
+}
+
+TEST_F(OneshotWorkerTest, FailuresWithRestartAlwaysTurnFatalNeverExited) {
+  spec_.restart = RestartPolicy::kAlways;
+  spawner_.worker_argv = {TEST_WORKER_PATH, "--exit-after", "1", "--exit-code",
+                          "3"};
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_TRUE(RunUntilState(WorkerState::kFatal));
+  EXPECT_EQ(std::count(states_.begin(), states_.end(), WorkerState::kExited),
+            0);
+  // The first run and three retries.
+  EXPECT_EQ(spawner_.requests.size(), 4u);
+  EXPECT_TRUE(worker.message().ends_with(
+      " exited with status 3; gave up after 3 restarts within 1m; "
+      "`workerctl start` tries again"))
+      << worker.message();
+  EXPECT_TRUE(worker.Settled());
+}
+
+TEST_F(OneshotWorkerTest, StartOnACompletedOneshotRunsItAgain) {
+  Worker& worker = MakeWorker();
+  worker.Start();
+  const pid_t first = worker.pid();
+  ASSERT_TRUE(RunUntilState(WorkerState::kCompleted));
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kRunning);
+  EXPECT_NE(worker.pid(), first);
+  EXPECT_EQ(spawner_.requests.size(), 2u);
+  ASSERT_TRUE(RunUntilState(WorkerState::kCompleted));
+  EXPECT_EQ(worker.restarts(), 0);  // asked for, not a retry
+}
+
+TEST_F(OneshotWorkerTest, StopWhileRunningEndsStopped) {
+  spawner_.worker_argv = {TEST_WORKER_PATH};
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_TRUE(RunUntilWorkerUp());
+  const pid_t pid = worker.pid();
+  worker.Stop();
+  EXPECT_EQ(worker.state(), WorkerState::kStopping);
+  EXPECT_EQ(worker.message(), "sent SIGTERM to " + Pid(pid));
+  ASSERT_TRUE(RunUntilState(WorkerState::kStopped));
+  EXPECT_EQ(worker.message(), Pid(pid) + " exited successfully");
+  // Stopped, not completed, although it exited 0.
+  EXPECT_FALSE(worker.Succeeded());
+  EXPECT_EQ(states_, (std::vector<WorkerState>{WorkerState::kRunning,
+                                               WorkerState::kStopping,
+                                               WorkerState::kStopped}));
+  EXPECT_EQ(spawner_.requests.size(), 1u);
+}
+
+TEST_F(OneshotWorkerTest, RestartWhileRunningRunsItAgain) {
+  spawner_.worker_argv = {TEST_WORKER_PATH};
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_TRUE(RunUntilWorkerUp());
+  const pid_t first = worker.pid();
+  worker.Restart();
+  ASSERT_TRUE(RunUntil([&] {
+    return worker.state() == WorkerState::kRunning && worker.pid() != first;
+  }));
+  EXPECT_EQ(spawner_.requests.size(), 2u);
+  EXPECT_EQ(worker.restarts(), 0);
+}
+
+GateVerdict Waiting(std::string reason) {
+  return {GateVerdict::Kind::kWaiting, std::move(reason)};
+}
+
+GateVerdict Blocked(std::string reason) {
+  return {GateVerdict::Kind::kBlocked, std::move(reason)};
+}
+
+const char kBlockedByMigrate[] =
+    "needs migrate to complete, but migrate:0 is exited: pid 7 exited with "
+    "status 1";
+
+TEST_F(WorkerTest, WaitingGateKeepsStartFromSpawning) {
+  GateVerdict verdict = Waiting("waiting for migrate to complete");
+  int judged = 0;
+  gate_ = [&] {
+    ++judged;
+    return verdict;
+  };
+  Worker& worker = MakeWorker();
+  worker.Start();
+  EXPECT_EQ(judged, 1);
+  EXPECT_EQ(worker.state(), WorkerState::kWaiting);
+  EXPECT_EQ(worker.message(), "waiting for migrate to complete");
+  EXPECT_TRUE(worker.Held());
+  EXPECT_FALSE(worker.Settled());
+  EXPECT_FALSE(worker.HasProcess());
+  EXPECT_TRUE(spawner_.requests.empty());
+  EXPECT_EQ(states_, std::vector<WorkerState>{WorkerState::kWaiting});
+
+  // Judged again, the same verdict is no news.
+  worker.Start();
+  EXPECT_EQ(judged, 2);
+  EXPECT_EQ(states_.size(), 1u);
+  EXPECT_TRUE(spawner_.requests.empty());
+
+  // A new reason is.
+  verdict = Waiting("waiting for migrate to complete and redis to be ready");
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kWaiting);
+  EXPECT_EQ(worker.message(),
+            "waiting for migrate to complete and redis to be ready");
+  EXPECT_EQ(states_.size(), 2u);
+
+  verdict = {};
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kStarting);
+  EXPECT_FALSE(worker.Held());
+  EXPECT_EQ(spawner_.requests.size(), 1u);
+  ASSERT_TRUE(RunUntilState(WorkerState::kReady));
+}
+
+TEST_F(WorkerTest, BlockedGateSettlesTheWorker) {
+  GateVerdict verdict = Blocked(kBlockedByMigrate);
+  gate_ = [&] { return verdict; };
+  Worker& worker = MakeWorker();
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kBlocked);
+  EXPECT_EQ(worker.message(), kBlockedByMigrate);
+  EXPECT_TRUE(worker.Held());
+  EXPECT_TRUE(worker.Settled());
+  EXPECT_FALSE(worker.Succeeded());
+  EXPECT_TRUE(spawner_.requests.empty());
+
+  worker.Start();
+  worker.Release(verdict);
+  EXPECT_EQ(states_, std::vector<WorkerState>{WorkerState::kBlocked});
+
+  // The dependency was started again: on its way, then met.
+  worker.Release(Waiting("waiting for migrate to complete"));
+  EXPECT_EQ(worker.state(), WorkerState::kWaiting);
+  EXPECT_EQ(worker.message(), "waiting for migrate to complete");
+  EXPECT_TRUE(spawner_.requests.empty());
+  worker.Release({});
+  EXPECT_EQ(worker.state(), WorkerState::kStarting);
+  EXPECT_EQ(spawner_.requests.size(), 1u);
+  EXPECT_EQ(states_, (std::vector<WorkerState>{WorkerState::kBlocked,
+                                               WorkerState::kWaiting,
+                                               WorkerState::kStarting}));
+}
+
+TEST_F(WorkerTest, ReleaseLeavesAWorkerThatIsNotHeldAlone) {
+  Worker& worker = MakeWorker();
+  worker.Release({});
+  EXPECT_EQ(worker.state(), WorkerState::kStopped);
+  EXPECT_TRUE(spawner_.requests.empty());
+  worker.Start();
+  const pid_t pid = worker.pid();
+  worker.Release({});
+  worker.Release(Blocked(kBlockedByMigrate));
+  EXPECT_EQ(worker.state(), WorkerState::kStarting);
+  EXPECT_EQ(worker.pid(), pid);
+  EXPECT_EQ(spawner_.requests.size(), 1u);
+  EXPECT_EQ(states_, std::vector<WorkerState>{WorkerState::kStarting});
+}
+
+TEST_F(WorkerTest, CandidateIgnoresTheGate) {
+  int judged = 0;
+  gate_ = [&] {
+    ++judged;
+    return Blocked(kBlockedByMigrate);
+  };
+  Worker& worker = MakeWorker(WorkerRole::kCandidate);
+  worker.Start();
+  EXPECT_EQ(worker.state(), WorkerState::kStarting);
+  EXPECT_EQ(spawner_.requests.size(), 1u);
+  EXPECT_EQ(judged, 0);
+}
+
+TEST_F(WorkerTest, StopOfAHeldWorkerEndsStopped) {
+  for (const GateVerdict& verdict : {Waiting("waiting for migrate to complete"),
+                                     Blocked(kBlockedByMigrate)}) {
+    SCOPED_TRACE(verdict.reason);
+    gate_ = [verdict] { return verdict; };
+    states_.clear();
+    Worker& worker = MakeWorker();
+    worker.Start();
+    ASSERT_TRUE(worker.Held());
+    worker.Stop();
+    EXPECT_EQ(worker.state(), WorkerState::kStopped);
+    EXPECT_EQ(worker.message(), "stopped on request");
+    EXPECT_FALSE(worker.Held());
+    // Stopped, it is no longer released by its dependencies.
+    worker.Release({});
+    EXPECT_EQ(worker.state(), WorkerState::kStopped);
+    EXPECT_EQ(states_.size(), 2u);
+  }
+  EXPECT_TRUE(spawner_.requests.empty());
+}
+
+TEST_F(WorkerTest, StartDuringAStopIsJudgedByTheGateOnceTheProcessIsGone) {
+  GateVerdict verdict;
+  gate_ = [&] { return verdict; };
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_TRUE(RunUntilState(WorkerState::kReady));
+  ASSERT_TRUE(RunUntilWorkerUp());
+  worker.Stop();
+  ASSERT_EQ(worker.state(), WorkerState::kStopping);
+  // Stopped by request, then started again before its process is gone,
+  // while its dependency is on its way (`workerctl stop web`, then
+  // `workerctl start web`, which starts redis first): a start from rest.
+  verdict = Waiting("waiting for redis to be ready");
+  worker.Start();
+  ASSERT_TRUE(
+      RunUntil([&] { return worker.state() != WorkerState::kStopping; }));
+  EXPECT_EQ(WorkerStateName(worker.state()), "waiting");
+  EXPECT_EQ(worker.message(), "waiting for redis to be ready");
+  EXPECT_FALSE(worker.HasProcess());
+  EXPECT_EQ(spawner_.requests.size(), 1u);
+}
+
+TEST_F(WorkerTest, RetryAfterBackoffIsNotJudgedByTheGate) {
+  GateVerdict verdict;
+  int judged = 0;
+  gate_ = [&] {
+    ++judged;
+    return verdict;
+  };
+  spawner_.fail_with = SpawnError{"exec", "app", ENOENT};
+  Worker& worker = MakeWorker();
+  worker.Start();
+  ASSERT_EQ(worker.state(), WorkerState::kBackoff);
+  EXPECT_EQ(judged, 1);
+  // Started before: the retry is supervision, not a new start.
+  verdict = Waiting("waiting for migrate to complete");
+  spawner_.fail_with.reset();
+  ASSERT_TRUE(RunUntilState(WorkerState::kReady));
+  EXPECT_EQ(spawner_.requests.size(), 2u);
+  EXPECT_EQ(judged, 1);
 }
 
 }  // namespace
