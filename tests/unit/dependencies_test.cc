@@ -237,6 +237,9 @@ TEST_F(DependenciesTest, GateNamesEveryDependencyOnItsWay) {
             Waiting("waiting for migrate to complete"));
 
   // One slot down is enough to block: redis:1 was stopped on its own.
+  // Signalled only once its handlers are in place (its up file, the latest
+  // of redis), so that it exits 0 rather than dying of the signal.
+  ASSERT_TRUE(RunUntil([&] { return Up("redis"); }));
   const pid_t stopped = W("redis", 1).pid();
   W("redis", 1).Stop();
   ASSERT_TRUE(
