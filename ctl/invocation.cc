@@ -20,7 +20,7 @@ bool IsTargetCommand(std::string_view command) {
 
 bool TakesWait(std::string_view command) {
   return command == "start" || command == "stop" || command == "restart" ||
-         command == "scale";
+         command == "scale" || command == "reload";
 }
 
 std::string Quoted(std::string_view text) {
@@ -132,7 +132,12 @@ std::variant<proto::Request, std::string> BuildRequest(
   request.command = command;
 
   if (invocation.no_wait && !TakesWait(command)) {
-    return "--no-wait applies only to start, stop, restart and scale";
+    return "--no-wait applies only to start, stop, restart, scale and "
+           "reload";
+  }
+  if (invocation.dry_run) {
+    if (command != "reload") return "--dry-run applies only to reload";
+    request.args["dry_run"] = true;
   }
   if (invocation.at_once) {
     if (command != "restart") return "--all applies only to restart";
@@ -144,8 +149,8 @@ std::variant<proto::Request, std::string> BuildRequest(
       auto parsed = proto::ParseTarget(operand);
       const auto* target = std::get_if<proto::Target>(&parsed);
       if (target == nullptr || !target->instance) continue;
-      return "--with-dependents stops whole programs; name " +
-             target->program + ", not " + proto::FormatTarget(*target);
+      return "--with-dependents stops whole programs; name " + target->program +
+             ", not " + proto::FormatTarget(*target);
     }
     request.args["with_dependents"] = true;
   }
@@ -177,7 +182,8 @@ std::variant<proto::Request, std::string> BuildRequest(
     request.args["workers"] = std::move(workers);
   } else if (command == "logs") {
     if (auto why = BuildLogs(invocation, request)) return std::move(*why);
-  } else if (command == "shutdown" || command == "version") {
+  } else if (command == "shutdown" || command == "version" ||
+             command == "reload") {
     if (!invocation.operands.empty()) {
       return command + " takes no arguments, but got " +
              Quoted(invocation.operands.front());

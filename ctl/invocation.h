@@ -13,7 +13,7 @@
 namespace workerd::ctl {
 
 struct Invocation {
-  // status, start, stop, restart, scale, logs, shutdown or version.
+  // status, start, stop, restart, scale, reload, logs, shutdown or version.
   std::string command;
   // TARGETs for status/start/stop/restart/logs, NAME=N for scale.
   std::vector<std::string> operands;
@@ -22,6 +22,7 @@ struct Invocation {
   bool no_wait = false;               // --no-wait
   bool at_once = false;               // restart --all
   bool with_dependents = false;       // stop --with-dependents
+  bool dry_run = false;               // reload --dry-run
   // logs -n/--lines as typed: checked by BuildRequest, like NAME=N, so that
   // the message says what -n takes. nullopt: every line workerd holds.
   std::optional<std::string> lines;
@@ -39,6 +40,7 @@ struct Invocation {
 // --no-wait is given (the daemon's default is to wait). `logs` sends its
 // one target and only the options given (`lines`, `follow`, `stream`);
 // `logs --reopen` is the command `reopen_logs`, without arguments.
+// `reload` sends `dry_run` only when --dry-run is given.
 std::variant<proto::Request, std::string> BuildRequest(
     const Invocation& invocation);
 

@@ -33,6 +33,14 @@ constexpr const char* kLogsFooter =
     "\n"
     "logs --reopen reopens every log file, e.g. after logrotate moved them.";
 
+constexpr const char* kReloadFooter =
+    "workerd reads the workers.toml it was started with again (as on\n"
+    "SIGHUP) and applies the difference: new programs start, removed ones\n"
+    "stop, changed ones get new workers one slot at a time (as restart),\n"
+    "and changed worker counts scale. If the file is invalid, or a new\n"
+    "socket cannot be bound, nothing changes and the errors are printed\n"
+    "(exit status 1). [daemon] control_* changes wait for a restart.";
+
 constexpr const char* kFooter =
     "TARGET is a program (web) or one instance of it (web:2); no TARGET\n"
     "means every program. The options above may also follow the subcommand.\n"
@@ -59,7 +67,7 @@ int main(int argc, char** argv) {
         e.get_name() == "RequiredError") {
       what = failed->remaining().empty()
                  ? "a command is required: status, start, stop, restart, "
-                   "scale, logs, shutdown or version"
+                   "scale, reload, logs, shutdown or version"
                  : "unknown command \"" + failed->remaining().front() + "\"";
     }
     return "workerctl: " + what +
@@ -76,8 +84,8 @@ int main(int argc, char** argv) {
   app.add_flag("--json", invocation.json,
                "Print workerd's answer as JSON instead of text");
   app.add_flag("--no-wait", invocation.no_wait,
-               "start/stop/restart/scale: answer at once instead of waiting "
-               "for the workers to settle");
+               "start/stop/restart/scale/reload: answer at once instead of "
+               "waiting for the workers to settle");
 
   struct Command {
     const char* name;
@@ -103,6 +111,10 @@ int main(int argc, char** argv) {
       {"scale", "Change the number of workers of programs", "NAME=N",
        "Program and the number of workers it should have",
        "Example: workerctl scale web=8 jobs=0"},
+      {"reload",
+       "Re-read workers.toml and apply what changed (--dry-run: only say "
+       "what would change)",
+       nullptr, nullptr, kReloadFooter},
       {"logs",
        "Show a program's output (-f: follow it; --reopen: reopen the log "
        "files)",
@@ -132,6 +144,11 @@ int main(int argc, char** argv) {
   app.get_subcommand("stop")->add_flag(
       "--with-dependents", invocation.with_dependents,
       "Also stop every program that depends on the TARGETs, before them");
+
+  app.get_subcommand("reload")->add_flag(
+      "--dry-run", invocation.dry_run,
+      "Check workers.toml and print what a reload would do, changing "
+      "nothing");
 
   CLI::App* logs = app.get_subcommand("logs");
   // A string, checked by BuildRequest, whose message says what -n takes.

@@ -179,6 +179,80 @@ std::string ShellWord(const std::string& word) {
   return quoted + "'";
 }
 
+// How a reload result names what was done to a program or socket, and how
+// a dry run says it would be done.
+struct ReloadVerb {
+  std::string_view action;  // as the protocol writes it
+  std::string_view done;
+  std::string_view would;
+};
+
+constexpr ReloadVerb kProgramVerbs[] = {
+    {"started", "started", "would start"},
+    {"added", "added (autostart = false)", "would add (autostart = false)"},
+    {"stopped", "stopped", "would stop"},
+    {"rolled", "rolled", "would roll"},
+    {"restarted", "restarted", "would restart"},
+    {"updated", "updated", "would update"},
+    {"scaled", "scaled", "would scale"},
+    {"unchanged", "unchanged", "unchanged"},
+};
+
+constexpr ReloadVerb kSocketVerbs[] = {
+    {"added", "added", "would add"},
+    {"removed", "removed", "would remove"},
+    {"changed", "changed", "would change"},
+};
+
+// The verb for `action`; an action we do not know as the daemon names it.
+template <std::size_t N>
+std::string ReloadVerbText(const ReloadVerb (&verbs)[N],
+                           const std::string& action, bool dry_run) {
+  for (const ReloadVerb& verb : verbs) {
+    if (verb.action == action) {
+      return std::string(dry_run ? verb.would : verb.done);
+    }
+  }
+  return OneLine(OrDash(action));
+}
+
+// " (command, env)" for a non-empty `changes`, else "".
+std::string ChangedKeys(const Json& entry) {
+  std::string keys;
+  for (const Json& key : ArrayField(entry, "changes")) {
+    if (!key.is_string()) continue;
+    if (!keys.empty()) keys += ", ";
+    keys += OneLine(key.get<std::string>());
+  }
+  return keys.empty() ? "" : " (" + keys + ")";
+}
+
+// "web: rolled (command); scaled 4 -> 8", "jobs: scaled 2 -> 4", ...
+std::string ReloadProgramLine(const Json& program, bool dry_run) {
+  const std::string action = StringField(program, "action");
+  std::string line = OneLine(OrDash(StringField(program, "name"))) + ": " +
+                     ReloadVerbText(kProgramVerbs, action, dry_run) +
+                     ChangedKeys(program);
+  const auto from = IntField(program, "from");
+  const auto to = IntField(program, "to");
+  const std::string counts = OrDash(from) + " -> " + OrDash(to);
+  if (action == "scaled") {
+    line += " " + counts;
+  } else if ((action == "rolled" || action == "restarted" ||
+              action == "updated") &&
+             from && to && *from != *to) {
+    line += dry_run ? "; would scale " : "; scaled ";
+    line += counts;
+  }
+  const Json* ok = Field(program, "ok");
+  if (ok != nullptr && *ok == false) {
+    line += "; failed";
+    const std::string message = OneLine(StringField(program, "message"));
+    if (!message.empty()) line += ": " + message;
+  }
+  return line + "\n";
+}
+
 }  // namespace
 
 std::string FormatDuration(std::int64_t ms) {
@@ -276,6 +350,24 @@ std::string RenderScale(const Json& result) {
         {OneLine(OrDash(StringField(program, "name"))), std::move(change)}});
   }
   return Table(rows);
+}
+
+std::string RenderReload(const Json& result) {
+  const Json* dry_run_field = Field(result, "dry_run");
+  const bool dry_run = dry_run_field != nullptr && *dry_run_field == true;
+  std::string out = dry_run ? "dry run: nothing was changed\n" : "";
+  std::string lines;
+  for (const Json& program : ArrayField(result, "programs")) {
+    lines += ReloadProgramLine(program, dry_run);
+  }
+  for (const Json& socket : ArrayField(result, "sockets")) {
+    const std::string action = StringField(socket, "action");
+    if (action == "unchanged") continue;
+    lines += "socket " + OneLine(OrDash(StringField(socket, "name"))) + ": " +
+             ReloadVerbText(kSocketVerbs, action, dry_run) +
+             ChangedKeys(socket) + "\n";
+  }
+  return out + (lines.empty() ? "no programs configured\n" : lines);
 }
 
 std::string RenderShutdown(const Json& result) {

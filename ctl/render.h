@@ -45,6 +45,26 @@ std::string RenderRestart(const proto::Json& result);
 // The result of scale: "web  4 -> 8" per program.
 std::string RenderScale(const proto::Json& result);
 
+// The result of reload: one line per program, in the order of the result
+// (the new file's, then the removed programs), then one per socket that
+// is not unchanged:
+//
+//   web: rolled (command, env); scaled 4 -> 8
+//   jobs: scaled 2 -> 4
+//   api: started
+//   cron: added (autostart = false)
+//   old: stopped
+//   db: unchanged
+//   socket http: changed (listen)
+//
+// A program that did not reach its aim ("ok": false) ends its line with
+// "; failed: " and its message. A dry run ("dry_run": true) starts with
+// "dry run: nothing was changed" and says what a reload would do: "web:
+// would roll (command); would scale 4 -> 8", "old: would stop", "socket
+// admin: would add". An action this workerctl does not know is shown as
+// the daemon names it.
+std::string RenderReload(const proto::Json& result);
+
 // The result of shutdown: "stopped 3 workers; workerd is exiting".
 std::string RenderShutdown(const proto::Json& result);
 

@@ -64,6 +64,7 @@ std::string Render(const std::string& command, const Json& result, bool ok) {
   if (command == "shutdown") return RenderShutdown(result);
   if (command == "version") return RenderVersion(result);
   if (command == "restart") return RenderRestart(result);
+  if (command == "reload") return RenderReload(result);
   return RenderWorkers(result);  // start, stop, restart
 }
 
@@ -88,6 +89,25 @@ void PrintWarnings(const Json& result, std::ostream& err) {
       err << "workerctl: warning: " << warning.get<std::string>() << '\n';
     }
   }
+}
+
+// A reload refused because workers.toml does not load: every error as the
+// daemon wrote it ("workers.toml:3:11: ..."), so that an editor can jump to
+// it, then what that means for the running daemon.
+void PrintConfigErrors(const proto::Error& error, const Json& result,
+                       std::ostream& err) {
+  bool any = false;
+  if (result.is_object() && result.contains("errors") &&
+      result["errors"].is_array()) {
+    for (const Json& line : result["errors"]) {
+      if (!line.is_string()) continue;
+      err << line.get<std::string>() << '\n';
+      any = true;
+    }
+  }
+  if (!any) err << error.message << '\n';
+  err << "workerctl: workers.toml was not reloaded; workerd keeps running its "
+         "current configuration\n";
 }
 
 bool IsJournalAnswer(const Json& result) {
@@ -226,6 +246,11 @@ int Run(const Invocation& invocation, const std::string& socket_path,
     ReportError(invocation, out, err, error.code, message, nullptr,
                 own_version());
     return proto::kCtlPermissionDenied;
+  }
+  if (error.code == proto::error_code::kConfigInvalid &&
+      request.command == "reload" && !invocation.json) {
+    PrintConfigErrors(error, response.result, err);
+    return proto::kCtlFailed;
   }
   // A failed command still says where each worker ended up.
   Json extra = Json::object();

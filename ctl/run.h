@@ -24,6 +24,10 @@ void ExecInPlace(const std::vector<std::string>& argv);
 // result, or {"error": {"code", "message"}, "result"?} when there is none
 // or the command failed. Interim progress responses are not shown.
 //
+// A `reload` refused with `config_invalid` prints each error on `err` as
+// workerd wrote it ("workers.toml:3:11: ..."), without the "workerctl: "
+// prefix, then that workerd keeps its configuration.
+//
 // `logs` prints each batch of lines as it arrives, flushing `out` after it,
 // and with --json each line as one compact JSON object on a line of its
 // own; its errors and its other answers are then compact JSON too, so that

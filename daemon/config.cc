@@ -198,6 +198,7 @@ void ReadDaemon(LoadContext& context, const toml::table& table,
     }
   }
   context.log_dir = daemon->log_dir;
+  reader.Bool("dev", &daemon->dev);
   reader.ReportUnknownKeys();
 }
 

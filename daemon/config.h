@@ -54,6 +54,11 @@ inline constexpr const char* kDefaultLogDir = "/var/log/workerd";
 inline constexpr int kMaxLogKeep = 1000;
 inline constexpr std::uint64_t kMaxLogBuffer = std::uint64_t{1} << 30;
 
+// Limits on development mode's settings.
+inline constexpr int kMaxWatchPatterns = 256;  // in each of watch and ignore
+inline constexpr Duration kMinWatchDebounce{10};
+inline constexpr Duration kMaxWatchDebounce{60000};
+
 struct Backoff {
   Duration initial{100};
   Duration max{30000};
@@ -155,6 +160,21 @@ struct ProgramSpec {
   bool log_timestamps = true;
   // Recent output kept in memory for `workerctl logs` (0: none).
   std::uint64_t log_buffer = 1 << 20;
+  // Development mode (README, "Development mode"): in it, the workers are
+  // restarted when a file matching a `watch` pattern and no `ignore`
+  // pattern changes. Both as written, each checked at load to parse as a
+  // WatchPattern (daemon/watch_pattern.h) and listed once; `ignore` and
+  // `watch_debounce` are errors without `watch`. The directory a watch
+  // pattern is anchored in existed at load.
+  std::vector<std::string> watch;
+  std::vector<std::string> ignore;
+  // Changes less than this apart make one restart; from kMinWatchDebounce
+  // to kMaxWatchDebounce.
+  Duration watch_debounce{200};
+  // What `watch` and `ignore` are relative to, absolute: `directory`, or
+  // the directory of workers.toml when the program has none. Empty
+  // without `watch`.
+  std::string watch_directory;
   SourcePosition position;  // of the [program.NAME] header
 
   bool operator==(const ProgramSpec&) const = default;
@@ -171,6 +191,9 @@ struct DaemonSpec {
   LogLevel log_level = LogLevel::kInfo;
   // Where programs with log = "file" write, unless they say otherwise.
   std::string log_dir = kDefaultLogDir;
+  // Development mode: watch the programs' `watch` paths. `workerd --dev`
+  // turns it on as well; without either, `watch` is read and unused.
+  bool dev = false;
 
   bool operator==(const DaemonSpec&) const = default;
 };

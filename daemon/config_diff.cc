@@ -42,6 +42,11 @@ bool SameUser(const ProgramSpec& a, const ProgramSpec& b) {
   return a.uid == b.uid && a.user == b.user;
 }
 
+bool SameWatch(const ProgramSpec& a, const ProgramSpec& b) {
+  // The same patterns anchored somewhere else watch other files.
+  return a.watch == b.watch && a.watch_directory == b.watch_directory;
+}
+
 bool SameLogDir(const ProgramSpec& a, const ProgramSpec& b) {
   // Only `file` writes under log_dir; elsewhere it is a default that moves
   // with [daemon]'s and means nothing (a change of `log` itself is "log").
@@ -80,11 +85,17 @@ constexpr Key<ProgramSpec> kProgramKeys[] = {
     {"log_timestamps", Same<&ProgramSpec::log_timestamps>,
      Effect::kNewProcesses},
     {"log_buffer", Same<&ProgramSpec::log_buffer>, Effect::kInPlace},
+    // Development mode: the program's watcher is rebuilt, the workers keep
+    // running.
+    {"watch", SameWatch, Effect::kInPlace},
+    {"ignore", Same<&ProgramSpec::ignore>, Effect::kInPlace},
+    {"watch_debounce", Same<&ProgramSpec::watch_debounce>, Effect::kInPlace},
 };
 
 // Stops compiling when ProgramSpec gains or loses a field. Covered above:
 // everything but `name` (the identity), `workers` (ProgramDiff's counts),
-// `log_written` and `position` (ignored, see config_diff.h).
+// `log_written` and `position` (ignored, see config_diff.h);
+// `watch_directory` is part of "watch".
 [[maybe_unused]] void ProgramSpecFieldsAreCovered(const ProgramSpec& spec) {
   [[maybe_unused]] const auto& [name, command, type, workers, directory, env,
                                 uid, gid, user, restart, start_period,
@@ -92,7 +103,9 @@ constexpr Key<ProgramSpec> kProgramKeys[] = {
                                 autostart, depends_on, restart_with_dependency,
                                 sockets, ready, ready_timeout, watchdog, log,
                                 log_written, log_dir, log_max_size, log_keep,
-                                log_timestamps, log_buffer, position] = spec;
+                                log_timestamps, log_buffer, watch, ignore,
+                                watch_debounce, watch_directory, position] =
+      spec;
 }
 
 // Every key of [socket.NAME], in the order of SocketSpec's fields.
@@ -127,13 +140,15 @@ constexpr Key<DaemonSpec> kDaemonKeys[] = {
     {"log_level", Same<&DaemonSpec::log_level>, Effect::kInPlace},
     // The programs' log_dir defaults to it; they compare on their own.
     {"log_dir", Same<&DaemonSpec::log_dir>, Effect::kInPlace},
+    // Which watchers exist is decided once, at start.
+    {"dev", Same<&DaemonSpec::dev>, Effect::kRestartWorkerd},
 };
 
 // Stops compiling when DaemonSpec gains or loses a field.
 [[maybe_unused]] void DaemonSpecFieldsAreCovered(const DaemonSpec& spec) {
   [[maybe_unused]] const auto& [control_socket, control_mode, control_group,
                                 control_group_gid, shutdown_timeout, log_level,
-                                log_dir] = spec;
+                                log_dir, dev] = spec;
 }
 
 // The keys of `table` whose values differ between `a` and `b`.

@@ -34,8 +34,9 @@ enum class ProgramChangeKind {
   // Only keys that take effect without new processes changed (restart,
   // backoff, crash_limit, start_period, stop_signal, stop_timeout,
   // ready_timeout, autostart, depends_on, restart_with_dependency,
-  // log_max_size, log_keep, log_buffer): the running workers get the new
-  // spec and keep running.
+  // log_max_size, log_keep, log_buffer, watch, ignore, watch_debounce; in
+  // development mode the program's watcher is rebuilt): the running
+  // workers get the new spec and keep running.
   kUpdated,
   // At least one key that needs new processes changed (command, env,
   // directory, user, group, sockets, type, ready, watchdog, log, log_dir,
@@ -91,7 +92,8 @@ struct DaemonDiff {
   // moves show up with their own "log_dir" key).
   std::vector<std::string> reloadable_keys;
   // Only a restart of workerd applies these (control_socket, control_mode,
-  // control_group): the caller refuses the reload or warns that they wait.
+  // control_group, dev): the caller refuses the reload or warns that they
+  // wait.
   std::vector<std::string> restart_keys;
 
   bool operator==(const DaemonDiff&) const = default;

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "daemon/command_split.h"
@@ -25,6 +26,7 @@
 #include "daemon/signals.h"
 #include "daemon/suggest.h"
 #include "daemon/toml_reader.h"
+#include "daemon/watch_pattern.h"
 
 namespace workerd::config_internal {
 namespace {
@@ -428,6 +430,137 @@ void ReadLogSettings(LoadContext& context, TableReader& reader,
   }
 }
 
+// A valid entry of watch or ignore.
+struct PatternEntry {
+  WatchPattern pattern;
+  const toml::node* node;
+};
+
+// `watch = ["src/**/*.py", "templates/"]` or `ignore = [...]` (`key`):
+// into `*written` as written and `*parsed` parsed, valid entries only.
+void ReadPatterns(TableReader& reader, const toml::node& node,
+                  std::string_view key, std::vector<std::string>* written,
+                  std::vector<PatternEntry>* parsed) {
+  const std::string name(key);
+  const toml::array* array = node.as_array();
+  if (array == nullptr) {
+    std::string message = name +
+                          R"( must be an array of paths like ["src/**/*.py", )"
+                          R"("templates/"], not )" +
+                          Describe(node);
+    if (node.is_string()) {
+      message += "; write [" + Quoted(node.as_string()->get()) + "]";
+    }
+    reader.Error(node, message);
+    return;
+  }
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::node& entry = *array->get(i);
+    if (!entry.is_string()) {
+      reader.Error(entry, name + "[" + std::to_string(i) +
+                              "] must be a string, not " + Describe(entry));
+      continue;
+    }
+    if (written->size() == static_cast<std::size_t>(kMaxWatchPatterns)) {
+      reader.Error(entry, name + ": at most " +
+                              std::to_string(kMaxWatchPatterns) +
+                              " patterns are allowed");
+      return;
+    }
+    const std::string& text = entry.as_string()->get();
+    std::variant<WatchPattern, std::string> pattern = WatchPattern::Parse(text);
+    if (const std::string* error = std::get_if<std::string>(&pattern)) {
+      reader.Error(entry, name + ": " + *error);
+      continue;
+    }
+    if (std::find(written->begin(), written->end(), text) != written->end()) {
+      reader.Error(entry, name + ": " + Quoted(text) + " is listed twice");
+      continue;
+    }
+    written->push_back(text);
+    parsed->push_back({std::get<WatchPattern>(std::move(pattern)), &entry});
+  }
+}
+
+// The directory an anchored watch pattern lies under has to exist, as
+// `directory` has to: a misspelt one would otherwise watch nothing, in
+// silence.
+void CheckWatchRoot(TableReader& reader, const toml::node& at,
+                    const std::string& written, const WatchPattern& pattern,
+                    const std::string& base) {
+  const std::string root = pattern.Root();
+  if (root.empty()) return;
+  const std::string path = base + (base == "/" ? "" : "/") + root;
+  const std::string normal = pattern.ToString();
+  // "templates/ does not exist" when the pattern is the directory itself;
+  // otherwise name the directory it needs.
+  const bool is_root = normal == root + "/" || normal == "./" + root + "/";
+  const std::string subject = is_root
+                                  ? Quoted(written)
+                                  : Quoted(written) + " needs the directory " +
+                                        Quoted(root) + ", which";
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) {
+      reader.Error(at, "watch: " + subject + " does not exist in " + base);
+    } else {
+      reader.Error(at, "watch: " + Quoted(written) + ": " + path + ": " +
+                           strerror(errno));
+    }
+  } else if (!S_ISDIR(info.st_mode)) {
+    reader.Error(at, "watch: " + subject + " is not a directory in " + base);
+  }
+}
+
+// watch, ignore and watch_debounce. After `directory`: the patterns are
+// relative to it. `directory_valid`: false when it was reported wrong, and
+// the watched directories are not looked for then.
+void ReadWatch(LoadContext& context, TableReader& reader, bool directory_valid,
+               ProgramSpec* program) {
+  std::vector<PatternEntry> watch;
+  std::vector<PatternEntry> ignore;
+  const toml::node* watch_node = reader.Find("watch");
+  if (watch_node != nullptr) {
+    ReadPatterns(reader, *watch_node, "watch", &program->watch, &watch);
+  }
+  const toml::node* ignore_node = reader.Find("ignore");
+  if (ignore_node != nullptr) {
+    ReadPatterns(reader, *ignore_node, "ignore", &program->ignore, &ignore);
+  }
+  const toml::node* debounce =
+      reader.DurationAt("watch_debounce", true, &program->watch_debounce);
+  // A watch with errors in it is reported already; an empty one watches
+  // nothing, so what refines it would do nothing either. A wrong ignore or
+  // watch_debounce is reported already too.
+  const bool watch_written =
+      watch_node != nullptr &&
+      !(watch_node->is_array() && watch_node->as_array()->empty());
+  if (!watch_written) {
+    if (ignore_node != nullptr && ignore_node->is_array()) {
+      reader.Error(*ignore_node, "ignore applies only to a program with watch");
+    }
+    if (debounce != nullptr) {
+      reader.Error(*debounce,
+                   "watch_debounce applies only to a program with watch");
+    }
+    return;
+  }
+  if (debounce != nullptr && (program->watch_debounce < kMinWatchDebounce ||
+                              program->watch_debounce > kMaxWatchDebounce)) {
+    reader.Error(*debounce, "watch_debounce must be from " +
+                                FormatDuration(kMinWatchDebounce) + " to " +
+                                FormatDuration(kMaxWatchDebounce) + ", not " +
+                                FormatDuration(program->watch_debounce));
+  }
+  program->watch_directory =
+      program->directory.empty() ? context.Resolve(".") : program->directory;
+  if (!directory_valid) return;
+  for (std::size_t i = 0; i < watch.size(); ++i) {
+    CheckWatchRoot(reader, *watch[i].node, program->watch[i], watch[i].pattern,
+                   program->watch_directory);
+  }
+}
+
 ProgramSpec ReadProgram(LoadContext& context, std::string_view name,
                         const toml::table& table) {
   ProgramSpec program;
@@ -443,9 +576,12 @@ ProgramSpec ReadProgram(LoadContext& context, std::string_view name,
   }
   ReadCommand(context, reader, program.position, &program);
   reader.Integer("workers", 0, kMaxWorkersPerProgram, &program.workers);
+  const std::size_t errors_before_directory = context.errors.Count();
   if (const toml::node* node = reader.String("directory", &program.directory)) {
     CheckDirectory(context, reader, *node, &program.directory);
   }
+  const bool directory_valid =
+      context.errors.Count() == errors_before_directory;
   if (const toml::table* env = reader.Table("env", R"({ NAME = "value" })")) {
     ReadEnv(context, *env, program.sockets, &program.env);
   }
@@ -538,6 +674,7 @@ ProgramSpec ReadProgram(LoadContext& context, std::string_view name,
     reader.DurationAt("watchdog", false, &program.watchdog);
   }
   ReadLogSettings(context, reader, &program);
+  ReadWatch(context, reader, directory_valid, &program);
   reader.ReportUnknownKeys([&](std::string_view key, const toml::node& node) {
     if (key == "listen") {
       return std::string(

@@ -28,6 +28,7 @@ void ControlCommands::Handle(const proto::Request& request, Reply reply) {
       {"stop", &ControlCommands::Stop},
       {"restart", &ControlCommands::Restart},
       {"scale", &ControlCommands::Scale},
+      {"reload", &ControlCommands::Reload},
       {"shutdown", &ControlCommands::Shutdown},
       {"logs", &ControlCommands::Logs},
       {"reopen_logs", &ControlCommands::ReopenLogs},

@@ -1,7 +1,7 @@
 // The control protocol's commands (proto/PROTOCOL.md), carried out on the
 // supervisor. Arguments are checked completely before anything changes
 // (control_arguments.h); workers are described by worker_json.h. `restart`
-// is in restart_command.cc, `logs` and `reopen_logs` in logs_command.cc,
+// is in restart_command.cc, `reload` in reload_command.cc, `logs` and `reopen_logs` in logs_command.cc,
 // the rest in control_commands.cc.
 #pragma once
 
@@ -33,6 +33,7 @@ class ControlCommands : public RequestHandler {
   void Stop(const proto::Request& request, Reply& reply);
   void Restart(const proto::Request& request, Reply& reply);
   void Scale(const proto::Request& request, Reply& reply);
+  void Reload(const proto::Request& request, Reply& reply);
   void Shutdown(const proto::Request& request, Reply& reply);
   void Logs(const proto::Request& request, Reply& reply);
   void ReopenLogs(const proto::Request& request, Reply& reply);

@@ -55,6 +55,7 @@ void Dependencies::StartNeeds(const Program& program) {
       needs_start |= state == WorkerState::kStopped ||
                      state == WorkerState::kExited ||
                      state == WorkerState::kFatal ||
+                     state == WorkerState::kWaitingForChange ||
                      state == WorkerState::kBlocked;
     }
     if (!needs_start) continue;

@@ -38,6 +38,7 @@ ConditionCheck CheckSlot(DependencyCondition condition,
     case kStopped:
     case kExited:
     case kFatal:
+    case kWaitingForChange:
       return Failed(program, slot);
   }
   return Pending();

@@ -49,6 +49,22 @@ void LogRing::Append(const LogRecord& record) {
   block.used += bytes;
   size_ += bytes;
   ++next_sequence_;
+  Trim();
+}
+
+void LogRing::SetCapacity(std::size_t capacity) {
+  capacity_ = capacity;
+  block_bytes_ = std::clamp<std::size_t>(capacity / 8, 4096, 64 * 1024);
+  if (capacity_ == 0) {
+    blocks_.clear();
+    spare_ = Block();
+    size_ = 0;
+    return;
+  }
+  Trim();
+}
+
+void LogRing::Trim() {
   // Whole blocks go, oldest first, as long as what stays is still at least
   // the capacity: the ring never holds less than it was asked to keep.
   while (blocks_.size() > 1 && size_ - blocks_.front().used >= capacity_) {

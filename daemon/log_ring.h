@@ -34,6 +34,10 @@ class LogRing {
   explicit LogRing(std::size_t capacity);
 
   void Append(const LogRecord& record);
+  // Keeps about `capacity` bytes from now on (0: nothing); when smaller,
+  // the oldest records go at once. Sequence numbers go on, so readers keep
+  // their place (a reload that changes log_buffer).
+  void SetCapacity(std::size_t capacity);
 
   // Calls visit(const LogRecord&) for each record kept whose sequence
   // number is `from` or later, oldest first, until visit returns false.
@@ -69,6 +73,8 @@ class LogRing {
   };
 
   Block NewBlock(std::size_t at_least);
+  // Drops the oldest blocks while what stays is at least the capacity.
+  void Trim();
 
   std::size_t capacity_;
   // An eighth of the capacity, from 4 KiB to 64 KiB: dropping a block

@@ -128,17 +128,41 @@ void LogWriter::Reopen(std::function<void(std::string error)> done) {
   wake_.notify_one();
 }
 
+void LogWriter::SetRotation(Rotation rotation) {
+  {
+    std::lock_guard lock(mutex_);
+    new_rotation_ = rotation;
+  }
+  wake_.notify_one();
+}
+
+void LogWriter::AfterWritten(std::function<void()> done) {
+  {
+    std::lock_guard lock(mutex_);
+    written_requests_.push_back(std::move(done));
+  }
+  wake_.notify_one();
+}
+
 void LogWriter::Run() {
   std::unique_lock lock(mutex_);
   while (true) {
     wake_.wait(lock, [this] {
-      return !queue_.empty() || !reopen_requests_.empty() || stopping_;
+      return !queue_.empty() || !reopen_requests_.empty() ||
+             !written_requests_.empty() || new_rotation_ || stopping_;
     });
     std::deque<std::string> batch;
     batch.swap(queue_);
     std::vector<std::function<void(std::string)>> reopens;
     reopens.swap(reopen_requests_);
-    if (batch.empty() && reopens.empty() && stopping_) return;
+    std::vector<std::function<void()>> written_waiters;
+    written_waiters.swap(written_requests_);
+    if (new_rotation_ && is_file_) rotation_ = *new_rotation_;
+    new_rotation_.reset();
+    if (batch.empty() && reopens.empty() && written_waiters.empty() &&
+        stopping_) {
+      return;
+    }
     lock.unlock();
 
     std::size_t written = 0;
@@ -153,6 +177,7 @@ void LogWriter::Run() {
         done(error);
       });
     }
+    for (auto& done : written_waiters) mailbox_.Post(std::move(done));
 
     lock.lock();
     queued_bytes_ -= written;

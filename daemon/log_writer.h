@@ -8,7 +8,8 @@
 //
 // A file is appended to, created 0640, and rotated by size: NAME.log moves
 // to NAME.log.1, .1 to .2 and so on, keeping `keep` old files. Rotation
-// happens between lines.
+// happens between lines; a reload may change it (SetRotation) without
+// opening the file again.
 #pragma once
 
 #include <condition_variable>
@@ -18,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -67,6 +69,12 @@ class LogWriter {
   // logrotate's "move, then tell the daemon"). `done` runs on the loop with
   // an error sentence, or an empty one. A stream has nothing to reopen.
   void Reopen(std::function<void(std::string error)> done);
+  // Rotates by `rotation` from the next block written on (what is queued
+  // now may still be written by the old one). A stream ignores it.
+  void SetRotation(Rotation rotation);
+  // `done` runs on the loop once everything queued now has been written
+  // (or given up on); whether the writer is still there or not.
+  void AfterWritten(std::function<void()> done);
 
  private:
   LogWriter(UniqueFd fd, int borrowed_fd, std::string name, bool is_file,
@@ -87,7 +95,7 @@ class LogWriter {
   int borrowed_fd_ = -1;
   const std::string name_;
   const bool is_file_;
-  const Rotation rotation_;
+  Rotation rotation_;  // the thread's; a new one comes through new_rotation_
   std::uint64_t size_ = 0;  // of the current file, as written by us
   LoopMailbox& mailbox_;
   bool rotation_failed_ = false;  // reported; tried again next time
@@ -104,6 +112,8 @@ class LogWriter {
   std::size_t queued_bytes_ = 0;
   bool want_room_ = false;  // the loop waits for room: post when there is
   std::vector<std::function<void(std::string)>> reopen_requests_;
+  std::optional<Rotation> new_rotation_;
+  std::vector<std::function<void()>> written_requests_;
   bool stopping_ = false;
 
   // Loop side.

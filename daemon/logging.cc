@@ -5,10 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string_view>
 
 namespace workerd {
 namespace {
@@ -39,13 +41,37 @@ void SetUpLogging() {
         "workerd", std::make_shared<spdlog::sinks::systemd_sink_mt>("workerd"));
     logger->set_pattern("%v");
   } else {
+    // Plain unless UseColourLogs says otherwise: the sink's own choice
+    // (any terminal) would ignore NO_COLOR and development mode.
     logger = std::make_shared<spdlog::logger>(
-        "workerd", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+        "workerd", std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+                       spdlog::color_mode::never));
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
   }
   // Every line is written as it happens: a crash loses nothing.
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(std::move(logger));
+}
+
+bool ColourWanted(int fd, const char* const* environ) {
+  if (::isatty(fd) != 1) return false;
+  for (const char* const* entry = environ; entry && *entry; ++entry) {
+    const std::string_view variable = *entry;
+    if (variable.starts_with("NO_COLOR=") && variable.size() > 9) return false;
+    if (variable == "TERM=dumb") return false;
+  }
+  return true;
+}
+
+void UseColourLogs(bool colour) {
+  const auto mode =
+      colour ? spdlog::color_mode::always : spdlog::color_mode::never;
+  for (const spdlog::sink_ptr& sink : spdlog::default_logger()->sinks()) {
+    if (auto* stderr_sink =
+            dynamic_cast<spdlog::sinks::stderr_color_sink_mt*>(sink.get())) {
+      stderr_sink->set_color_mode(mode);
+    }
+  }
 }
 
 void SetLogLevel(LogLevel level) {

@@ -50,7 +50,7 @@ int CountWorkers(const Config& config) {
   return workers;
 }
 
-int Run(const std::string& config_path, bool check_only) {
+int Run(const std::string& config_path, bool check_only, bool dev) {
   ConfigLoad load = LoadConfigFile(config_path);
   if (!load.config) {
     for (const ConfigError& error : load.errors) {
@@ -70,7 +70,12 @@ int Run(const std::string& config_path, bool check_only) {
     return proto::kDaemonOk;
   }
   SetLogLevel(config.daemon.log_level);
-  ApplyLogDefault(config, DefaultLogMode(environ));
+  RunOptions options{.log_default = DefaultLogMode(environ), .dev = dev};
+  ApplyRunOptions(config, options);
+  // Colour is development mode's, and only for a terminal that wants it.
+  const bool dev_mode = config.daemon.dev;
+  UseColourLogs(dev_mode && ColourWanted(STDERR_FILENO, environ));
+  if (dev_mode) spdlog::info("development mode: watching where `watch` is set");
 
   BlockSignals({SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1});
   ::signal(SIGPIPE, SIG_IGN);
@@ -106,7 +111,11 @@ int Run(const std::string& config_path, bool check_only) {
   EventLoop loop;
   // Before any worker starts too: a log file that cannot be written is an
   // error now, not a worker that fails at each start.
-  auto logs = LogRouter::Open(loop, config);
+  auto logs = LogRouter::Open(
+      loop, config,
+      LogColours{.stdout_lines = dev_mode && ColourWanted(STDOUT_FILENO, environ),
+                 .stderr_lines =
+                     dev_mode && ColourWanted(STDERR_FILENO, environ)});
   if (auto* error = std::get_if<std::string>(&logs)) {
     spdlog::error("{}", *error);
     return proto::kDaemonFailure;
@@ -116,7 +125,8 @@ int Run(const std::string& config_path, bool check_only) {
   AccessPolicy policy{::geteuid(), config.daemon.control_group_gid};
   Supervisor supervisor(loop, spawner, std::move(config),
                         InheritableEnvironment(environ),
-                        std::move(std::get<Listeners>(listeners)), &log_router);
+                        std::move(std::get<Listeners>(listeners)), &log_router,
+                        options);
   ControlCommands commands(supervisor);
   ControlServer server(loop, std::move(std::get<UnixListener>(listener)),
                        policy, commands);
@@ -141,10 +151,15 @@ int main(int argc, char** argv) {
   std::string config_path = kDefaultConfig;
   bool check_only = false;
   bool version = false;
+  bool dev = false;
   app.add_option("-c,--config", config_path, "the configuration file")
       ->capture_default_str();
   app.add_flag("--check", check_only,
                "validate the configuration and exit: 0 when valid, 3 when not");
+  app.add_flag("--dev", dev,
+               "development mode: every program's output on the terminal, "
+               "in colour, and `watch` restarts programs when their files "
+               "change (as [daemon] dev = true)");
   app.add_flag("--version", version, "print the version and exit");
   try {
     app.parse(argc, argv);
@@ -158,7 +173,7 @@ int main(int argc, char** argv) {
   }
   SetUpLogging();
   try {
-    return Run(config_path, check_only);
+    return Run(config_path, check_only, dev);
   } catch (const std::exception& error) {
     spdlog::critical("workerd cannot go on: {}", error.what());
     return proto::kDaemonFailure;

@@ -47,22 +47,31 @@ void Program::Start() {
     starts_something |= state == WorkerState::kStopped ||
                         state == WorkerState::kExited ||
                         state == WorkerState::kCompleted ||
-                        state == WorkerState::kFatal;
+                        state == WorkerState::kFatal ||
+                        state == WorkerState::kWaitingForChange;
   }
   if (starts_something) ++generation_;
   active_ = true;
   for (int i = 0; i < wanted_; ++i) workers_[i]->Start();
 }
 
+void Program::CancelRollout(const std::string& reason) {
+  if (!rollout_) return;
+  rollout_->Cancel(reason);
+  // Not destroyed here: this may run inside the rollout's own Advance
+  // (its observer stopped the program).
+  context_.loop->RunSoon(
+      [finished = std::shared_ptr<Rollout>(std::move(rollout_))] {});
+}
+
+void Program::Redefine(ProgramSpec spec) {
+  // Assigned in place: the workers point at spec_.
+  spec_ = std::move(spec);
+}
+
 void Program::Stop() {
   active_ = false;
-  if (rollout_) {
-    rollout_->Cancel(spec_.name + " was stopped");
-    // Not destroyed here: this may run inside the rollout's own Advance
-    // (its observer stopped the program).
-    context_.loop->RunSoon(
-        [finished = std::shared_ptr<Rollout>(std::move(rollout_))] {});
-  }
+  CancelRollout(spec_.name + " was stopped");
   for (auto& worker : workers_) worker->Stop();
   while (!candidates_.empty()) DiscardCandidate(candidates_.begin()->first);
   for (auto& worker : departing_) worker->Stop();
@@ -138,6 +147,7 @@ bool Program::Roll(std::vector<int> instances, RolloutObserver observer) {
 WorkerContext Program::ContextForWorkers() {
   WorkerContext context = context_;
   context.on_change = [this](const Worker& worker) { OnWorkerChange(worker); };
+  context.watched = [this] { return watched_; };
   return context;
 }
 
@@ -190,6 +200,7 @@ void Program::OnWorkerChange(const Worker& worker) {
       !worker.HasProcess() && candidates_.count(worker.instance()) == 0 &&
       (state == WorkerState::kStopped || state == WorkerState::kExited ||
        state == WorkerState::kFatal || state == WorkerState::kCompleted ||
+       state == WorkerState::kWaitingForChange ||
        worker.Held())) {
     // Nobody will accept on this slot's reuseport listeners: closed, they
     // get no share of new connections. A start binds them again.

@@ -52,6 +52,20 @@ class Program : private RolloutSlots {
   bool Roll(std::vector<int> instances, RolloutObserver observer);
   // The rollout in progress; null when none.
   const Rollout* rollout() const { return rollout_.get(); }
+  // Ends the rollout in progress, if any, as failed with `reason`; the
+  // slots keep the workers they have.
+  void CancelRollout(const std::string& reason);
+
+  // A reload's new definition (same name). Every worker reads its spec from
+  // here, so what needs no new process (restart policy, timeouts, ...)
+  // applies at once and the rest from each worker's next start; replacing
+  // the running processes is the caller's business (Roll, Restart).
+  void Redefine(ProgramSpec spec);
+
+  // Development mode watches the program's files: a failed worker waits
+  // for a change (`waiting for change`) instead of restarting.
+  void SetWatched(bool watched) { watched_ = watched; }
+  bool watched() const { return watched_; }
 
   // No worker has a process (all stopped, exited, fatal or backing off).
   bool Idle() const;
@@ -85,6 +99,7 @@ class Program : private RolloutSlots {
   // Started by request or autostart and not stopped since: new slots from
   // a scale up start too.
   bool active_ = false;
+  bool watched_ = false;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::map<int, std::unique_ptr<Worker>> candidates_;
   // Replaced or discarded workers, kept until their process is gone.

@@ -2,14 +2,13 @@
 
 #include <fcntl.h>
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
 
 #include "daemon/journal_stream.h"
+#include "daemon/log_prefix.h"
 #include "daemon/output_capture.h"
 
 namespace workerd {
@@ -33,6 +32,17 @@ bool MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
   return ::fcntl(fds[0], F_SETFL, O_NONBLOCK) == 0;
 }
 
+// Where the ring keeps anything: only what workerd captures can be kept.
+std::size_t RingCapacity(const ProgramSpec& spec) {
+  return spec.log == LogMode::kFile || spec.log == LogMode::kInherit
+             ? spec.log_buffer
+             : 0;
+}
+
+bool Captures(LogMode mode) {
+  return mode == LogMode::kFile || mode == LogMode::kInherit;
+}
+
 }  // namespace
 
 ProgramLog::ProgramLog(EventLoop& loop, const ProgramSpec& spec,
@@ -45,9 +55,7 @@ ProgramLog::ProgramLog(EventLoop& loop, const ProgramSpec& spec,
       file_writer_(std::move(file_writer)),
       stdout_writer_(stdout_writer),
       stderr_writer_(stderr_writer),
-      ring_(mode_ == LogMode::kFile || mode_ == LogMode::kInherit
-                ? spec.log_buffer
-                : 0) {}
+      ring_(RingCapacity(spec)) {}
 
 ProgramLog::~ProgramLog() {
   *alive_ = false;
@@ -60,6 +68,81 @@ ProgramLog::~ProgramLog() {
 LogWriter* ProgramLog::WriterFor(OutputStream stream) const {
   if (file_writer_) return file_writer_.get();
   return stream == OutputStream::kStdout ? stdout_writer_ : stderr_writer_;
+}
+
+void ProgramLog::Reconfigure(const ProgramSpec& spec,
+                             std::unique_ptr<LogWriter> file_writer,
+                             LogWriter* stdout_writer,
+                             LogWriter* stderr_writer) {
+  mode_ = spec.log;
+  timestamps_ = spec.log_timestamps;
+  // Keeps the records' sequence numbers: followers keep their places.
+  ring_.SetCapacity(RingCapacity(spec));
+  switch (mode_) {
+    case LogMode::kFile:
+      if (file_writer) {
+        Retire(std::move(file_writer_));
+        file_writer_ = std::move(file_writer);
+      } else if (file_writer_) {
+        file_writer_->SetRotation(Rotation{spec.log_max_size, spec.log_keep});
+      }
+      stdout_writer_ = nullptr;
+      stderr_writer_ = nullptr;
+      break;
+    case LogMode::kInherit:
+      Retire(std::move(file_writer_));
+      stdout_writer_ = stdout_writer;
+      stderr_writer_ = stderr_writer;
+      break;
+    case LogMode::kJournal:
+    case LogMode::kNull:
+      // The workers started before still write through their captures
+      // until they are replaced: to where their output went so far.
+      ReleaseWritersIfUnused();
+      break;
+  }
+  // A capture waiting for room in a writer given up waits for the new ones.
+  if (!room_waiters_.empty()) Later([this] { WakeRoomWaiters(); });
+}
+
+void ProgramLog::SetPrefixColours(std::string_view for_stdout,
+                                  std::string_view for_stderr) {
+  stdout_colour_ = for_stdout;
+  stderr_colour_ = for_stderr;
+}
+
+void ProgramLog::Retire(std::unique_ptr<LogWriter> writer) {
+  if (!writer) return;
+  LogWriter* retiring = writer.get();
+  retired_.push_back(std::move(writer));
+  // Destroyed on the loop once idle: its thread ends at once then.
+  retiring->AfterWritten([this, retiring, alive = std::weak_ptr<bool>(alive_)] {
+    const std::shared_ptr<bool> still = alive.lock();
+    if (!still || !*still) return;
+    std::erase_if(retired_, [retiring](const auto& held) {
+      return held.get() == retiring;
+    });
+  });
+}
+
+void ProgramLog::ReleaseWritersIfUnused() {
+  if (Captures(mode_) || !captures_.empty()) return;
+  Retire(std::move(file_writer_));
+  stdout_writer_ = nullptr;
+  stderr_writer_ = nullptr;
+}
+
+void ProgramLog::Later(std::function<void()> work) {
+  loop_.RunSoon([work = std::move(work), alive = std::weak_ptr<bool>(alive_)] {
+    const std::shared_ptr<bool> still = alive.lock();
+    if (still && *still) work();
+  });
+}
+
+void ProgramLog::WakeRoomWaiters() {
+  std::vector<std::function<void()>> waiters;
+  waiters.swap(room_waiters_);
+  for (auto& resume : waiters) resume();
 }
 
 std::variant<WorkerOutput, std::string> ProgramLog::PrepareOutput(
@@ -120,12 +203,14 @@ void ProgramLog::Consume(int instance, OutputStream stream,
   std::string block;
   std::size_t used = 0;
   if (writer != nullptr) {
-    if (timestamps_) {
-      prefix = timestamps_formatter_.Format(now);
-      prefix += ' ';
+    std::string_view colour;
+    if (!writer->is_file()) {
+      colour =
+          stream == OutputStream::kStdout ? stdout_colour_ : stderr_colour_;
     }
-    prefix += fmt::format("{}:{} {}: ", program_, instance,
-                          OutputStreamName(stream));
+    prefix = LogPrefix(
+        timestamps_ ? timestamps_formatter_.Format(now) : std::string_view(),
+        program_, instance, stream, colour);
     block = writer->TakeBuffer();
     // Written through a pointer rather than appended piece by piece: this
     // runs for every line of every worker. Grown if the lines are short.
@@ -175,24 +260,30 @@ bool ProgramLog::Full() const {
 }
 
 void ProgramLog::WhenRoom(std::function<void()> resume) {
+  // Kept here rather than by the writer, which a reload may replace: the
+  // capture must not wait for room in a writer that no longer counts.
+  room_waiters_.push_back(std::move(resume));
+  auto wake = [this, alive = std::weak_ptr<bool>(alive_)] {
+    const std::shared_ptr<bool> still = alive.lock();
+    if (still && *still) WakeRoomWaiters();
+  };
   // Wait for the one that is full; if both are, for the second once the
   // first has room (the capture checks again when it resumes).
   for (LogWriter* writer : {file_writer_.get(), stdout_writer_, stderr_writer_}) {
     if (writer != nullptr && writer->Full()) {
-      writer->WhenRoom(std::move(resume));
+      writer->WhenRoom(std::move(wake));
       return;
     }
   }
-  loop_.RunSoon(std::move(resume));
+  loop_.RunSoon(std::move(wake));
 }
 
 void ProgramLog::CaptureDone(const OutputCapture* capture) {
   // Not now: the capture is in the middle of its own callback.
-  loop_.RunSoon([this, capture, alive = std::weak_ptr<bool>(alive_)] {
-    const std::shared_ptr<bool> still = alive.lock();
-    if (!still || !*still) return;
+  Later([this, capture] {
     std::erase_if(captures_,
                   [capture](const auto& held) { return held.get() == capture; });
+    ReleaseWritersIfUnused();
   });
 }
 

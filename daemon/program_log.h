@@ -3,6 +3,13 @@
 // following it live. Records come from OutputCapture, one read at a time;
 // each becomes a line of the log file or of workerd's own output, an entry
 // of the ring and a record for each follower.
+//
+// A reload changes a program's log in place (Reconfigure): the object
+// stays, so the workers, their captures and the followers that point to it
+// go on. Output captured after the change, also from workers started
+// before it, goes to the new destination. A program switched to `journal`
+// or `null` captures nothing new; what its old workers still write goes
+// where it went before until their pipes end.
 #pragma once
 
 #include <cstddef>
@@ -50,10 +57,29 @@ class ProgramLog {
   ProgramLog(const ProgramLog&) = delete;
   ProgramLog& operator=(const ProgramLog&) = delete;
 
+  // For a reload: the settings of `spec` (mode, timestamps, log_buffer,
+  // rotation) from now on. With log = "file", `file_writer` is the new
+  // file, or null to keep writing the one this log has (its rotation is
+  // set from `spec`); with "inherit", `stdout_writer` and `stderr_writer`
+  // are workerd's streams. A writer given up is closed once what was
+  // queued for it is written, without holding up the loop.
+  void Reconfigure(const ProgramSpec& spec,
+                   std::unique_ptr<LogWriter> file_writer,
+                   LogWriter* stdout_writer, LogWriter* stderr_writer);
+  // SGR codes for the prefix of lines written to workerd's stdout and
+  // stderr ("inherit"); empty for none. Lines of a file are never coloured.
+  void SetPrefixColours(std::string_view for_stdout,
+                        std::string_view for_stderr);
+
   const std::string& program() const { return program_; }
   LogMode mode() const { return mode_; }
   // The program's file writer; null unless log = "file".
-  LogWriter* file_writer() const { return file_writer_.get(); }
+  LogWriter* file_writer() const {
+    return mode_ == LogMode::kFile ? file_writer_.get() : nullptr;
+  }
+  // The file captured output is written to: file_writer(), or after a
+  // switch to `journal` or `null`, the file the old workers still write to.
+  LogWriter* open_file() const { return file_writer_.get(); }
   const LogRing& ring() const { return ring_; }
   EventLoop& loop() const { return loop_; }
 
@@ -87,6 +113,13 @@ class ProgramLog {
 
   LogWriter* WriterFor(OutputStream stream) const;
   void TellSubscribers();
+  // Closes `writer` once what is queued for it is written.
+  void Retire(std::unique_ptr<LogWriter> writer);
+  // No more output is captured for the current mode: let the writers go.
+  void ReleaseWritersIfUnused();
+  void WakeRoomWaiters();
+  // Runs `work` on the loop later, unless this log is gone by then.
+  void Later(std::function<void()> work);
 
   EventLoop& loop_;
   std::string program_;
@@ -95,6 +128,12 @@ class ProgramLog {
   std::unique_ptr<LogWriter> file_writer_;
   LogWriter* stdout_writer_;
   LogWriter* stderr_writer_;
+  std::string stdout_colour_;
+  std::string stderr_colour_;
+  // Writers this log no longer uses, until they have written their queue.
+  std::vector<std::unique_ptr<LogWriter>> retired_;
+  // Captures waiting for room in the writers (WhenRoom).
+  std::vector<std::function<void()>> room_waiters_;
   LogRing ring_;
   TimestampFormatter timestamps_formatter_;
   std::vector<std::shared_ptr<Subscriber>> subscribers_;

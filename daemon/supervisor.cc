@@ -12,22 +12,31 @@
 
 namespace workerd {
 
+void ApplyRunOptions(Config& config, const RunOptions& options) {
+  if (options.dev) config.daemon.dev = true;
+  // Development mode shows every program's output on the terminal.
+  ApplyLogDefault(config, config.daemon.dev ? LogMode::kInherit
+                                            : options.log_default);
+}
+
 Supervisor::Supervisor(EventLoop& loop, Spawner& spawner, Config config,
                        std::vector<std::string> inherited_env,
-                       Listeners listeners, LogRouter* logs)
+                       Listeners listeners, LogRouter* logs,
+                       RunOptions options)
     : loop_(loop),
       config_(std::move(config)),
+      options_(options),
       inherited_env_(std::move(inherited_env)),
       listeners_(std::move(listeners)),
       logs_(logs) {
-  WorkerContext context;
-  context.loop = &loop_;
-  context.spawner = &spawner;
-  context.inherited_env = &inherited_env_;
-  context.listeners = &listeners_;
-  context.notify_socket = &notify_address_;
-  context.on_change = [this](const Worker&) { OnWorkerChange(); };
-  context.on_process = [this](Worker& worker, pid_t pid, bool running) {
+  worker_context_.loop = &loop_;
+  worker_context_.spawner = &spawner;
+  worker_context_.inherited_env = &inherited_env_;
+  worker_context_.listeners = &listeners_;
+  worker_context_.notify_socket = &notify_address_;
+  worker_context_.on_change = [this](const Worker&) { OnWorkerChange(); };
+  worker_context_.on_process = [this](Worker& worker, pid_t pid,
+                                      bool running) {
     if (running) {
       workers_by_pid_[pid] = &worker;
     } else {
@@ -35,18 +44,22 @@ Supervisor::Supervisor(EventLoop& loop, Spawner& spawner, Config config,
     }
   };
   for (const ProgramSpec& spec : config_.programs) {
-    context.log = logs_ != nullptr ? logs_->Find(spec.name) : nullptr;
-    context.gate = [this, name = spec.name] {
-      return dependencies_.Gate(name);
-    };
-    programs_.push_back(std::make_unique<Program>(context, spec));
+    programs_.push_back(MakeProgram(spec));
   }
+}
+
+std::unique_ptr<Program> Supervisor::MakeProgram(const ProgramSpec& spec) {
+  WorkerContext context = worker_context_;
+  context.log = logs_ != nullptr ? logs_->Find(spec.name) : nullptr;
+  context.gate = [this, name = spec.name] { return dependencies_.Gate(name); };
+  return std::make_unique<Program>(std::move(context), spec);
 }
 
 Supervisor::~Supervisor() {
   *alive_ = false;
   // Workers kill what is left of their process groups as they go.
   programs_.clear();
+  retired_programs_.clear();
 }
 
 std::optional<std::string> Supervisor::Begin() {
@@ -64,16 +77,14 @@ std::optional<std::string> Supervisor::Begin() {
           OnTerminationSignal(static_cast<int>(info.ssi_signo));
         }));
   }
-  signal_sources_.push_back(
-      loop_.AddSignal(SIGHUP, [](const signalfd_siginfo&) {
-        spdlog::warn("SIGHUP ignored: this workerd does not reload its "
-                     "configuration yet");
-      }));
+  signal_sources_.push_back(loop_.AddSignal(
+      SIGHUP, [this](const signalfd_siginfo&) { OnReloadSignal(); }));
   // logrotate's way to say "the files were moved": open them again.
   signal_sources_.push_back(loop_.AddSignal(
       SIGUSR1, [this](const signalfd_siginfo&) { ReopenLogFiles(); }));
   reaper_ = std::make_unique<OrphanReaper>(
       loop_, [this](pid_t pid) { return IsWorkerPid(pid); });
+  WatchPrograms(nullptr);
 
   // Dependencies first: a dependent would only wait for them anyway, and
   // the log then reads in the order things happen.
@@ -138,10 +149,12 @@ void Supervisor::AdvanceStops() {
 
 int Supervisor::RunningWorkers() const {
   int running = 0;
-  for (const auto& program : programs_) {
-    program->ForEachWorker([&](const Worker& worker) {
-      if (worker.HasProcess()) ++running;
-    });
+  for (const auto* programs : {&programs_, &retired_programs_}) {
+    for (const auto& program : *programs) {
+      program->ForEachWorker([&](const Worker& worker) {
+        if (worker.HasProcess()) ++running;
+      });
+    }
   }
   return running;
 }
@@ -221,6 +234,8 @@ void Supervisor::Shutdown(std::function<void()> done) {
   if (done) on_shutdown_done_.push_back(std::move(done));
   if (shutting_down_) return;
   shutting_down_ = true;
+  // A save now must not start what is being stopped.
+  watchers_.clear();
   spdlog::info("shutting down: stopping {} workers", RunningWorkers());
   std::vector<Program*> everything;
   for (auto& program : programs_) everything.push_back(program.get());
@@ -237,14 +252,20 @@ void Supervisor::Shutdown(std::function<void()> done) {
 }
 
 void Supervisor::KillEverything() {
-  for (auto& program : programs_) {
-    program->Stop();
-    program->Kill();
+  for (auto* programs : {&programs_, &retired_programs_}) {
+    for (auto& program : *programs) {
+      program->Stop();
+      program->Kill();
+    }
   }
 }
 
 void Supervisor::CheckShutdownDone() {
   if (!shutting_down_ || !shutdown_stop_->Advance()) return;
+  // Programs removed by a reload were stopped then; they are waited for too.
+  for (const auto& program : retired_programs_) {
+    if (!program->Idle()) return;
+  }
   shutdown_deadline_.Reset();
   auto callbacks = std::move(on_shutdown_done_);
   on_shutdown_done_.clear();

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "daemon/config.h"
@@ -20,9 +22,32 @@
 #include "daemon/orphan_reaper.h"
 #include "daemon/ordered_stop.h"
 #include "daemon/program.h"
+#include "daemon/reload_plan.h"
 #include "daemon/spawner.h"
+#include "daemon/watcher.h"
 
 namespace workerd {
+
+// How workerd was started, beyond workers.toml: applied to the file each
+// time it is read, at start and at every reload.
+struct RunOptions {
+  // The `log` of programs whose file does not set one (DefaultLogMode).
+  LogMode log_default = LogMode::kInherit;
+  // `workerd --dev`: development mode whatever [daemon] dev says.
+  bool dev = false;
+};
+
+// Applies `options` to a config just read.
+void ApplyRunOptions(Config& config, const RunOptions& options);
+
+// Why a reload changed nothing.
+struct ReloadError {
+  // The file does not load; `messages` holds every error,
+  // "workers.toml:3:11: ...". Otherwise one sentence (a socket that cannot
+  // be bound, a log file that cannot be opened).
+  bool config_invalid = false;
+  std::vector<std::string> messages;
+};
 
 class Supervisor {
  public:
@@ -31,9 +56,11 @@ class Supervisor {
   // `logs` where the programs' output goes, opened for this config, and it
   // must outlive the supervisor (null: workers write to workerd's own
   // stdout and stderr, uncaptured).
+  // `config` has `options` applied already.
   Supervisor(EventLoop& loop, Spawner& spawner, Config config,
              std::vector<std::string> inherited_env,
-             Listeners listeners = {}, LogRouter* logs = nullptr);
+             Listeners listeners = {}, LogRouter* logs = nullptr,
+             RunOptions options = {});
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -47,6 +74,21 @@ class Supervisor {
   // the loop with status 0.
   void Shutdown(std::function<void()> done = {});
   bool shutting_down() const { return shutting_down_; }
+
+  // Reads config().path again and applies the difference (reload_plan.h):
+  // new sockets and log files first, so that a failure there leaves
+  // everything as it was; then removed programs stop (dependents first),
+  // changed ones roll, scaled ones scale, new ones start in dependency
+  // order. Returns the plan as carried out, its `ok`s not yet known: the
+  // caller follows rollouts through `observe` (one observer per rolled
+  // program) and the rest through WhenSettled. With `dry_run` nothing is
+  // done. The log tells what happened either way.
+  using RolloutObserverFactory =
+      std::function<RolloutObserver(const std::string& program)>;
+  std::variant<ReloadPlan, ReloadError> Reload(
+      bool dry_run, const RolloutObserverFactory& observe = {});
+  // A program removed by a reload whose workers are not all gone yet.
+  bool Retiring(std::string_view name) const;
 
   const Config& config() const { return config_; }
   const std::vector<std::unique_ptr<Program>>& programs() const {
@@ -74,6 +116,9 @@ class Supervisor {
   // once `abandoned()` holds (the client that asked has gone).
   void WhenSettled(std::function<bool()> settled, std::function<void()> done,
                    std::function<bool()> abandoned = {});
+  // Checks the WhenSettled waiters soon, as after a worker change: for
+  // conditions that change without one (a rollout's end).
+  void CheckSoon() { OnWorkerChange(); }
 
  private:
   struct PendingStop {
@@ -87,6 +132,21 @@ class Supervisor {
     std::function<bool()> abandoned;
   };
 
+  std::unique_ptr<Program> MakeProgram(const ProgramSpec& spec);
+  // Reload without the logging of its failure.
+  std::variant<ReloadPlan, ReloadError> TryReload(
+      bool dry_run, const RolloutObserverFactory& observe);
+  // Swaps in `next` and sets the plan's changes in motion; cannot fail.
+  void ApplyReload(Config next, ReloadPlan& plan,
+                   const RolloutObserverFactory& observe);
+  // Destroys the removed programs that have no process left.
+  void ForgetRetiredPrograms();
+  void OnReloadSignal();
+  // Development mode: (re)starts the watchers of the programs with `watch`
+  // whose watch settings are new (all of them without a plan: at start),
+  // and drops those of programs that no longer watch.
+  void WatchPrograms(const ReloadPlan* plan);
+  void OnWatchedChange(const std::string& program, const WatchTrigger& trigger);
   void OnWorkerChange();
   void CheckWaiters();
   void AdvanceStops();
@@ -102,12 +162,18 @@ class Supervisor {
 
   EventLoop& loop_;
   Config config_;
+  RunOptions options_;
   std::vector<std::string> inherited_env_;
   // Declared before the programs: their workers use both.
   Listeners listeners_;
   LogRouter* logs_;
   std::string notify_address_;
+  // What every program's workers get; `log` and `gate` are set per program.
+  WorkerContext worker_context_;
+  // In the order of config_.programs.
   std::vector<std::unique_ptr<Program>> programs_;
+  // Removed by a reload and stopping; destroyed once they have no process.
+  std::vector<std::unique_ptr<Program>> retired_programs_;
   Dependencies dependencies_{config_.programs, programs_};
   std::vector<PendingStop> pending_stops_;
   // Every worker process by pid: notify messages and orphan reaping look
@@ -122,6 +188,9 @@ class Supervisor {
   std::vector<std::function<void()>> on_shutdown_done_;
   std::optional<OrderedStop> shutdown_stop_;
   EventSource shutdown_deadline_;
+
+  // Development mode: a watcher per program with `watch`, by name.
+  std::map<std::string, std::unique_ptr<Watcher>> watchers_;
 
   std::vector<EventSource> signal_sources_;
   std::unique_ptr<OrphanReaper> reaper_;

@@ -160,6 +160,20 @@ bool IsEditorFile(std::string_view name) {
   return false;
 }
 
+// Version control metadata changes on every commit and status; Python
+// writes __pycache__ on import, package managers fill node_modules and
+// .venv, test runners and type checkers their caches, and IDEs their
+// settings whenever a window moves, so watching them would restart a
+// program because it ran, or because someone looked at it.
+bool IsIgnoredDirectory(std::string_view name) {
+  static constexpr std::array<std::string_view, 12> kDirectories = {
+      ".git",        ".hg",   ".svn",          ".bzr",
+      "__pycache__", ".venv", "node_modules",  ".tox",
+      ".mypy_cache", ".idea", ".pytest_cache", ".vscode"};
+  return std::find(kDirectories.begin(), kDirectories.end(), name) !=
+         kDirectories.end();
+}
+
 }  // namespace
 
 std::variant<WatchPattern, std::string> WatchPattern::Parse(
@@ -174,8 +188,8 @@ std::variant<WatchPattern, std::string> WatchPattern::Parse(
   }
   if (written.front() == '/') {
     return fmt::format(
-        "watch paths are relative to the program's directory; \"{}\" is "
-        "absolute",
+        "\"{}\" is absolute; patterns are relative to the program's "
+        "directory (write \"./name\" for a name only at its top)",
         written);
   }
   WatchPattern pattern;
@@ -205,34 +219,81 @@ std::variant<WatchPattern, std::string> WatchPattern::Parse(
       pattern.ends_in_slash_ ||
       std::none_of(pattern.segments_.begin(), pattern.segments_.end(),
                    [](const std::string& s) { return HasWildcard(s); });
+  // gitignore's rule: one name (a trailing "/" aside) is found at any
+  // depth, unless a "./" in front says otherwise.
+  pattern.anchored_ = pattern.segments_.size() > 1 || written.starts_with("./");
+  if (!pattern.anchored_) {
+    pattern.segments_.insert(pattern.segments_.begin(), "**");
+  }
   return pattern;
 }
 
-bool WatchPattern::Matches(std::string_view relative_path) const {
-  std::vector<std::string_view> path = SplitPath(relative_path);
-  const std::size_t pattern_size = segments_.size();
-  const std::size_t path_size = path.size();
-  // rest[i][j]: segments_[i..] match path[j..]. Filled from the end, so a
-  // "**" costs one pass instead of a backtracking search.
-  std::vector<std::vector<char>> rest(pattern_size + 1,
-                                      std::vector<char>(path_size + 1, 0));
-  for (std::size_t j = 0; j <= path_size; ++j) {
-    rest[pattern_size][j] = j == path_size || covers_descendants_;
-  }
-  for (std::size_t i = pattern_size; i-- > 0;) {
-    for (std::size_t j = path_size + 1; j-- > 0;) {
+// Matching runs the pattern as a small automaton over the path's
+// segments: the states are the indexes of the pattern segment to match
+// next, a "**" may match nothing (so its state also enables the next one)
+// or one more segment (so it stays). Linear in the path's length times the
+// pattern's, with no backtracking.
+std::vector<char> WatchPattern::Walk(const std::vector<std::string_view>& path,
+                                     bool* covered) const {
+  const std::size_t size = segments_.size();
+  auto close = [&](std::vector<char>& states) {
+    for (std::size_t i = 0; i < size; ++i) {
+      if (states[i] && segments_[i] == "**") states[i + 1] = 1;
+    }
+  };
+  std::vector<char> states(size + 1, 0);
+  states[0] = 1;
+  close(states);
+  *covered = false;
+  for (std::string_view segment : path) {
+    std::vector<char> next(size + 1, 0);
+    for (std::size_t i = 0; i < size; ++i) {
+      if (!states[i]) continue;
       if (segments_[i] == "**") {
-        rest[i][j] = rest[i + 1][j] || (j < path_size && rest[i][j + 1]);
-      } else {
-        rest[i][j] = j < path_size && MatchSegment(segments_[i], path[j]) &&
-                     rest[i + 1][j + 1];
+        next[i] = 1;
+      } else if (MatchSegment(segments_[i], segment)) {
+        next[i + 1] = 1;
       }
     }
+    close(next);
+    states = std::move(next);
+    if (states[size] && covers_descendants_) *covered = true;
   }
-  return rest[0][0];
+  return states;
+}
+
+bool WatchPattern::Matches(std::string_view relative_path) const {
+  bool covered = false;
+  std::vector<char> states = Walk(SplitPath(relative_path), &covered);
+  return covered || states.back();
+}
+
+bool WatchPattern::MayMatchUnder(std::string_view relative_dir) const {
+  bool covered = false;
+  std::vector<char> states = Walk(SplitPath(relative_dir), &covered);
+  // A segment still to match can match some name.
+  return covered ||
+         std::find(states.begin(), states.end() - 1, 1) != states.end() - 1;
+}
+
+bool WatchPattern::MatchesAllUnder(std::string_view relative_dir) const {
+  bool covered = false;
+  std::vector<char> states = Walk(SplitPath(relative_dir), &covered);
+  if (covered) return true;
+  // Only "**" left to match: they take whatever comes.
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    if (!states[i]) continue;
+    if (std::all_of(segments_.begin() + static_cast<std::ptrdiff_t>(i),
+                    segments_.end(),
+                    [](const std::string& s) { return s == "**"; })) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string WatchPattern::Root() const {
+  if (!anchored_) return "";
   std::size_t plain = 0;
   while (plain < segments_.size() && !HasWildcard(segments_[plain])) ++plain;
   if (plain == segments_.size() && !ends_in_slash_) --plain;
@@ -245,9 +306,10 @@ std::string WatchPattern::Root() const {
 }
 
 std::string WatchPattern::ToString() const {
-  std::string text;
-  for (std::size_t i = 0; i < segments_.size(); ++i) {
-    if (i > 0) text += '/';
+  // A single anchored name needs its "./" to stay anchored.
+  std::string text = anchored_ && segments_.size() == 1 ? "./" : "";
+  for (std::size_t i = anchored_ ? 0 : 1; i < segments_.size(); ++i) {
+    if (!text.empty() && text.back() != '/') text += '/';
     text += segments_[i];
   }
   if (ends_in_slash_) text += '/';
@@ -255,20 +317,10 @@ std::string WatchPattern::ToString() const {
 }
 
 bool IgnoredByDefault(std::string_view relative_path) {
-  // Version control metadata changes on every commit and status; Python
-  // writes __pycache__ on import and package managers fill node_modules,
-  // so watching them would restart a program because it ran.
-  static constexpr std::array<std::string_view, 5> kDirectories = {
-      ".git", ".hg", ".svn", "__pycache__", "node_modules"};
   std::vector<std::string_view> segments = SplitPath(relative_path);
   if (segments.empty()) return false;
-  for (std::string_view segment : segments) {
-    if (std::find(kDirectories.begin(), kDirectories.end(), segment) !=
-        kDirectories.end()) {
-      return true;
-    }
-  }
-  return IsEditorFile(segments.back());
+  return std::any_of(segments.begin(), segments.end(), IsIgnoredDirectory) ||
+         IsEditorFile(segments.back());
 }
 
 bool WatchMatters(const std::vector<WatchPattern>& watch,
@@ -280,6 +332,25 @@ bool WatchMatters(const std::vector<WatchPattern>& watch,
   };
   if (std::any_of(ignore.begin(), ignore.end(), matches)) return false;
   return std::any_of(watch.begin(), watch.end(), matches);
+}
+
+bool WatchDirectoryMatters(const std::vector<WatchPattern>& watch,
+                           const std::vector<WatchPattern>& ignore,
+                           std::string_view relative_dir) {
+  std::vector<std::string_view> segments = SplitPath(relative_dir);
+  if (std::any_of(segments.begin(), segments.end(), IsIgnoredDirectory)) {
+    return false;
+  }
+  if (std::any_of(ignore.begin(), ignore.end(),
+                  [relative_dir](const WatchPattern& pattern) {
+                    return pattern.MatchesAllUnder(relative_dir);
+                  })) {
+    return false;
+  }
+  return std::any_of(watch.begin(), watch.end(),
+                     [relative_dir](const WatchPattern& pattern) {
+                       return pattern.MayMatchUnder(relative_dir);
+                     });
 }
 
 }  // namespace workerd

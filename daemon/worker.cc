@@ -64,6 +64,7 @@ bool Worker::Settled() const {
     case WorkerState::kExited:
     case WorkerState::kFatal:
     case WorkerState::kBlocked:
+    case WorkerState::kWaitingForChange:
       return true;
     default:
       return false;
@@ -91,6 +92,7 @@ void Worker::Start() {
     case WorkerState::kCompleted:
     case WorkerState::kWaiting:
     case WorkerState::kBlocked:
+    case WorkerState::kWaitingForChange:
       deadline_.Reset();
       if (MayStart()) Spawn();
       return;
@@ -154,6 +156,7 @@ void Worker::Stop() {
     case WorkerState::kFatal:
     case WorkerState::kWaiting:
     case WorkerState::kBlocked:
+    case WorkerState::kWaitingForChange:
       deadline_.Reset();
       EnterState(WorkerState::kStopped, "stopped on request");
       return;
@@ -249,6 +252,7 @@ void Worker::Spawn() {
   process_->pidfd = std::move(spawned.pidfd);
   process_->started = context_.loop->Now();
   process_->capture = std::move(output.capture);
+  process_->socket_holds = std::move(sockets.holds);
   process_->exit_source = std::move(exit_source);
   ReportProcess(true);
   kill_reason_.clear();
@@ -409,6 +413,13 @@ void Worker::AfterUnplannedEnd(const ExitStatus& exit, bool was_up,
     EnterState(WorkerState::kExited, std::move(what_happened));
     return;
   }
+  if (context_.watched && context_.watched() && !exit.Success()) {
+    // A save with a syntax error is the normal case while developing:
+    // restarting it until fatal helps nobody; the fix will come as a save.
+    EnterState(WorkerState::kWaitingForChange,
+               what_happened + "; starts again when a watched file changes");
+    return;
+  }
   TimePoint now = context_.loop->Now();
   RestartDecision decision = DecideRestart(*spec_, history_, exit, was_up, now);
   RecordRestart(*spec_, history_, decision, now);
@@ -471,6 +482,7 @@ void Worker::EnterState(WorkerState state, std::string message) {
   bool trouble =
       state == WorkerState::kBackoff || state == WorkerState::kFatal ||
       state == WorkerState::kBlocked ||
+      state == WorkerState::kWaitingForChange ||
       (state == WorkerState::kExited && last_exit_ && !last_exit_->Success());
   spdlog::log(state == WorkerState::kFatal ? spdlog::level::err
               : trouble                    ? spdlog::level::warn

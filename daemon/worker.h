@@ -51,6 +51,9 @@ struct WorkerContext {
   // Whether a worker of this program may start now, judged by its
   // dependencies. Unset: always.
   std::function<GateVerdict()> gate;
+  // Whether the program's files are watched (development mode): a failed
+  // process then waits for a change instead of restarting. Unset: never.
+  std::function<bool()> watched;
   // Called after every state change (the worker is in a consistent state).
   std::function<void(const class Worker&)> on_change;
   // Called when the worker's process starts (`running`) and when the worker
@@ -128,6 +131,9 @@ class Worker {
     UniqueFd pidfd;
     TimePoint started;
     std::shared_ptr<OutputCapture> capture;  // null when not captured
+    // The sockets it was given: one a reload removed stays open until the
+    // last process that has it is gone.
+    std::vector<std::shared_ptr<const void>> socket_holds;
     EventSource exit_source;  // declared after pidfd: released before it
   };
 

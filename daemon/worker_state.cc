@@ -26,6 +26,8 @@ std::string_view WorkerStateName(WorkerState state) {
       return "exited";
     case WorkerState::kFatal:
       return "fatal";
+    case WorkerState::kWaitingForChange:
+      return "waiting for change";
   }
   return "unknown";
 }

@@ -20,6 +20,9 @@ enum class WorkerState {
   kBackoff,    // waiting to retry a failed start
   kExited,     // ended; the restart policy says not to restart
   kFatal,      // crash_limit reached; left alone until Start()
+  // Development mode: it failed, and starts again when a file the program
+  // watches changes (or on Start()); crashes here count toward nothing.
+  kWaitingForChange,
 };
 
 std::string_view WorkerStateName(WorkerState state);

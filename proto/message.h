@@ -34,6 +34,7 @@ inline constexpr const char* kTooSlow = "too_slow";
 inline constexpr const char* kShuttingDown = "shutting_down";
 inline constexpr const char* kTooManyClients = "too_many_clients";
 inline constexpr const char* kPermissionDenied = "permission_denied";
+inline constexpr const char* kConfigInvalid = "config_invalid";
 }  // namespace error_code
 
 struct Error {

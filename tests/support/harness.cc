@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -461,6 +462,18 @@ bool RawConnection::WaitForEof(Millis deadline) {
 Daemon::Daemon(std::string_view config) {
   socket_path_ = dir_.Path("control.sock");
   log_path_ = dir_.Path("workerd.log");
+  config_path_ = dir_.Write("workers.toml", ConfigText(config));
+}
+
+void Daemon::RewriteConfig(std::string_view config) {
+  const std::string staged = dir_.Write("workers.toml.new", ConfigText(config));
+  if (std::rename(staged.c_str(), config_path_.c_str()) != 0) {
+    ADD_FAILURE() << "cannot rename " << staged << " to " << config_path_
+                  << ": " << std::strerror(errno);
+  }
+}
+
+std::string Daemon::ConfigText(std::string_view config) const {
   std::string text = FillPlaceholders(config, dir_.path(), socket_path_);
   const std::string socket_line = "control_socket = \"" + socket_path_ + "\"\n";
   // TOML allows a table once: join the test's [daemon] table if it has one.
@@ -471,7 +484,7 @@ Daemon::Daemon(std::string_view config) {
   } else {
     text = "[daemon]\n" + socket_line + "\n" + text;
   }
-  config_path_ = dir_.Write("workers.toml", text);
+  return text;
 }
 
 bool Daemon::Start(Millis deadline) {
@@ -488,8 +501,10 @@ bool Daemon::Start(Millis deadline) {
                                   std::string(kMarkerVariable) + "=" +
                                       dir_.path()};
   env.insert(env.end(), extra_env_.begin(), extra_env_.end());
-  pid_ = Spawn({kWorkerdPath, "-c", config_path_}, MakeEnvironment(env),
-               dev_null, log_fd, log_fd, /*die_with_parent=*/true);
+  std::vector<std::string> argv = {kWorkerdPath, "-c", config_path_};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  pid_ = Spawn(std::move(argv), MakeEnvironment(env), dev_null, log_fd, log_fd,
+               /*die_with_parent=*/true);
   close(log_fd);
   close(dev_null);
   if (pid_ < 0) {

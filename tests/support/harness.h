@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -157,9 +158,20 @@ class Daemon {
     extra_env_.push_back(std::move(assignment));
   }
 
+  // Adds an argument to workerd's command line, after "-c CONFIG" (before
+  // Start): "--dev", for instance.
+  void AddArgument(std::string argument) {
+    extra_args_.push_back(std::move(argument));
+  }
+
   // Starts workerd and waits until its control socket answers `version`.
   // On failure, adds a test failure with the log and returns false.
   bool Start(Millis deadline = kDeadline);
+
+  // Replaces workers.toml by `config`, prepared as the constructor does
+  // (placeholders filled, the control socket set), in one rename, so that
+  // a reload never reads half of it. For `reload` and SIGHUP.
+  void RewriteConfig(std::string_view config);
 
   const TempDir& dir() const { return dir_; }
   std::string Path(std::string_view name) const { return dir_.Path(name); }
@@ -226,6 +238,8 @@ class Daemon {
                                            Millis deadline = kDeadline);
 
  private:
+  // `config` with placeholders filled and the control socket set.
+  std::string ConfigText(std::string_view config) const;
   void CheckNothingLeft();
   // Live processes (not zombies) other than us that carry our marker in
   // their environment or mention the temporary directory on their command
@@ -239,6 +253,7 @@ class Daemon {
   pid_t pid_ = -1;
   Millis teardown_deadline_ = kDeadline;
   std::vector<std::string> extra_env_;
+  std::vector<std::string> extra_args_;
   // pid -> start time in clock ticks since boot (field 22 of stat).
   std::map<pid_t, unsigned long long> tracked_;
 };

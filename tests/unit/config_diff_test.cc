@@ -97,7 +97,8 @@ std::vector<FieldChange> EveryProgramFieldChanged() {
            restart, start_period, stop_signal, stop_timeout, backoff,
            crash_limit, autostart, depends_on, restart_with_dependency, sockets,
            ready, ready_timeout, watchdog, log, log_written, log_dir,
-           log_max_size, log_keep, log_timestamps, log_buffer, position] = spec;
+           log_max_size, log_keep, log_timestamps, log_buffer, watch, ignore,
+           watch_debounce, watch_directory, position] = spec;
     auto add = [&](std::string field_name, std::string key) {
       cases.push_back({std::move(field_name), spec, std::move(key)});
     };
@@ -133,7 +134,11 @@ std::vector<FieldChange> EveryProgramFieldChanged() {
       case 26: log_keep = 1; add("log_keep", "log_keep"); break;
       case 27: log_timestamps = false; add("log_timestamps", "log_timestamps"); break;
       case 28: log_buffer = 0; add("log_buffer", "log_buffer"); break;
-      case 29: position = {99, 1}; add("position", ""); break;
+      case 29: watch = {"src/**/*.py"}; add("watch", "watch"); break;
+      case 30: ignore = {"tmp/"}; add("ignore", "ignore"); break;
+      case 31: watch_debounce = milliseconds(50); add("watch_debounce", "watch_debounce"); break;
+      case 32: watch_directory = "/srv/web"; add("watch_directory", "watch"); break;
+      case 33: position = {99, 1}; add("position", ""); break;
       default: return cases;
     }
     // clang-format on
@@ -150,7 +155,8 @@ const std::set<std::string> kUpdatingKeys = {
     "ready_timeout", "autostart",
     "depends_on",    "restart_with_dependency",
     "log_max_size",  "log_keep",
-    "log_buffer"};
+    "log_buffer",    "watch",
+    "ignore",        "watch_debounce"};
 
 ConfigDiff DiffWithWeb(const ProgramSpec& web) {
   Config next = Base();
@@ -482,7 +488,7 @@ TEST(ConfigDiffTest, EveryDaemonSpecFieldIsCovered) {
   for (int field = 0;; ++field) {
     Config next = Base();
     auto& [control_socket, control_mode, control_group, control_group_gid,
-           shutdown_timeout, log_level, log_dir] = next.daemon;
+           shutdown_timeout, log_level, log_dir, dev] = next.daemon;
     DaemonDiff expected;
     // One line per field.
     // clang-format off
@@ -494,12 +500,41 @@ TEST(ConfigDiffTest, EveryDaemonSpecFieldIsCovered) {
       case 4: shutdown_timeout = seconds(1); expected.reloadable_keys = {"shutdown_timeout"}; break;
       case 5: log_level = LogLevel::kError; expected.reloadable_keys = {"log_level"}; break;
       case 6: log_dir = "/y"; expected.reloadable_keys = {"log_dir"}; break;
+      case 7: dev = true; expected.restart_keys = {"dev"}; break;
       default: return;
     }
     // clang-format on
     SCOPED_TRACE(field);
     EXPECT_EQ(DiffConfigs(Base(), next).daemon, expected);
   }
+}
+
+TEST(ConfigDiffTest, WatchSettingsUpdateInPlace) {
+  Config running = Base();
+  Find(running, "web").watch = {"src/**/*.py"};
+  Find(running, "web").watch_directory = "/srv/web";
+  Config next = running;
+  ProgramSpec& web = Find(next, "web");
+  web.watch.push_back("templates/");
+  web.ignore = {"*.log"};
+  web.watch_debounce = seconds(1);
+  ProgramDiff diff = DiffConfigs(running, next).programs[0];
+  EXPECT_EQ(diff.kind, ProgramChangeKind::kUpdated);
+  EXPECT_EQ(diff.changed_keys, (Keys{"watch", "ignore", "watch_debounce"}));
+  EXPECT_EQ(DescribeProgramDiff(diff),
+            "web: updated (watch, ignore, watch_debounce)");
+}
+
+TEST(ConfigDiffTest, MovedDirectoryRollsAndMovesTheWatch) {
+  Config running = Base();
+  Find(running, "web").watch = {"src/"};
+  Find(running, "web").watch_directory = "/srv/web";
+  Config next = running;
+  Find(next, "web").directory = "/srv/web2";
+  Find(next, "web").watch_directory = "/srv/web2";
+  ProgramDiff diff = DiffConfigs(running, next).programs[0];
+  EXPECT_EQ(diff.kind, ProgramChangeKind::kRolled);
+  EXPECT_EQ(diff.changed_keys, (Keys{"directory", "watch"}));
 }
 
 TEST(ConfigDiffTest, FindReturnsNullForUnknownNames) {

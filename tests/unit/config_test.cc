@@ -148,6 +148,7 @@ TEST(ConfigTest, EmptyFileIsValidAndHasNoPrograms) {
   EXPECT_EQ(config.daemon.control_group_gid, std::nullopt);
   EXPECT_EQ(config.daemon.shutdown_timeout, seconds(30));
   EXPECT_EQ(config.daemon.log_level, LogLevel::kInfo);
+  EXPECT_FALSE(config.daemon.dev);
 }
 
 TEST(ConfigTest, CommentsAndEmptySectionsAreValid) {
@@ -185,6 +186,10 @@ TEST(ConfigTest, ProgramDefaultsAreTheHeaderInitializers) {
   EXPECT_EQ(program.ready, Readiness::kExec);
   EXPECT_EQ(program.ready_timeout, seconds(60));
   EXPECT_EQ(program.watchdog, milliseconds(0));
+  EXPECT_TRUE(program.watch.empty());
+  EXPECT_TRUE(program.ignore.empty());
+  EXPECT_EQ(program.watch_debounce, milliseconds(200));
+  EXPECT_EQ(program.watch_directory, "");
 }
 
 TEST(ConfigTest, ReadsEveryDaemonKey) {
@@ -195,6 +200,7 @@ control_mode = "0600"
 control_group = "root"
 shutdown_timeout = "45s"
 log_level = "debug"
+dev = true
 )");
   EXPECT_EQ(config.daemon.control_socket, "/run/test/control.sock");
   EXPECT_EQ(config.daemon.control_mode, 0600u);
@@ -202,6 +208,7 @@ log_level = "debug"
   EXPECT_EQ(config.daemon.control_group_gid, gid_t{0});
   EXPECT_EQ(config.daemon.shutdown_timeout, seconds(45));
   EXPECT_EQ(config.daemon.log_level, LogLevel::kDebug);
+  EXPECT_TRUE(config.daemon.dev);
 }
 
 TEST(ConfigTest, ReadsEveryLogLevel) {
@@ -534,6 +541,205 @@ directory = "file/sub"
                  "start workers in workerd's own directory",
           file + R"(:15:13: directory: "file/sub" ()" + root +
               "/file/sub): Not a directory"}));
+}
+
+// ---------------------------------------------------------------------------
+// Development mode: watch, ignore, watch_debounce and [daemon] dev.
+
+TEST(ConfigWatchTest, ReadsEveryWatchKey) {
+  const TempDir dir;
+  fs::create_directories(dir.path() / "src");
+  const std::string file = (dir.path() / "workers.toml").string();
+  const Config config = Parse(R"([daemon]
+dev = true
+[program.web]
+command = "x"
+watch = ["src/**/*.py", "templates/", "./app.py"]
+ignore = ["*.log", "tmp/"]
+watch_debounce = "1s"
+)",
+                              file);
+  EXPECT_TRUE(config.daemon.dev);
+  ASSERT_EQ(config.programs.size(), 1u);
+  const ProgramSpec& web = config.programs[0];
+  // As written, not normalised.
+  EXPECT_EQ(web.watch, (std::vector<std::string>{"src/**/*.py", "templates/",
+                                                 "./app.py"}));
+  EXPECT_EQ(web.ignore, (std::vector<std::string>{"*.log", "tmp/"}));
+  EXPECT_EQ(web.watch_debounce, seconds(1));
+  // Without a directory: the file's.
+  EXPECT_EQ(web.watch_directory, dir.path().string());
+}
+
+TEST(ConfigWatchTest, PatternsAreRelativeToTheProgramsDirectory) {
+  const TempDir dir;
+  fs::create_directories(dir.path() / "app" / "src");
+  const Config config = Parse(R"([program.web]
+command = "x"
+directory = "app"
+watch = ["src/*.py"]
+)",
+                              (dir.path() / "workers.toml").string());
+  EXPECT_EQ(config.programs.at(0).watch_directory,
+            (dir.path() / "app").string());
+}
+
+TEST(ConfigWatchTest, AFileNameWithoutDirectoryMeansTheWorkingDirectory) {
+  EXPECT_EQ(ParseProgram("watch = [\"*.py\"]").watch_directory,
+            fs::current_path().string());
+}
+
+TEST(ConfigWatchTest, DebounceLimitsAreInclusive) {
+  EXPECT_EQ(ParseProgram("watch = [\"*.py\"]\nwatch_debounce = \"10ms\"")
+                .watch_debounce,
+            milliseconds(10));
+  EXPECT_EQ(ParseProgram("watch = [\"*.py\"]\nwatch_debounce = \"1m\"")
+                .watch_debounce,
+            minutes(1));
+}
+
+TEST(ConfigWatchTest, AnEmptyWatchWatchesNothing) {
+  const ProgramSpec program = ParseProgram("watch = []");
+  EXPECT_TRUE(program.watch.empty());
+  EXPECT_EQ(program.watch_directory, "");
+}
+
+TEST(ConfigWatchErrorTest, WatchMustBeAnArrayOfStrings) {
+  EXPECT_EQ(
+      ProgramError(R"(watch = "src/")"),
+      R"(workers.toml:2:9: watch must be an array of paths like ["src/**/*.py", "templates/"], not the string "src/"; write ["src/"])");
+  EXPECT_EQ(
+      ProgramError(R"(watch = true)"),
+      R"(workers.toml:2:9: watch must be an array of paths like ["src/**/*.py", "templates/"], not true)");
+  EXPECT_EQ(ProgramError(R"(watch = ["a.py", 3])"),
+            "workers.toml:2:18: watch[1] must be a string, not the integer 3");
+  EXPECT_EQ(
+      ProgramError(R"(watch = ["a.py"]
+ignore = "tmp/")"),
+      R"(workers.toml:3:10: ignore must be an array of paths like ["src/**/*.py", "templates/"], not the string "tmp/"; write ["tmp/"])");
+}
+
+TEST(ConfigWatchErrorTest, PatternsMustParse) {
+  EXPECT_EQ(
+      ProgramError(R"(watch = ["../lib/*.py"])"),
+      R"(workers.toml:2:10: watch: "../lib/*.py" has a ".." segment, which would leave the program's directory)");
+  EXPECT_EQ(
+      ProgramError(R"(watch = ["/srv/app/*.py"])"),
+      R"(workers.toml:2:10: watch: "/srv/app/*.py" is absolute; patterns are relative to the program's directory (write "./name" for a name only at its top))");
+  EXPECT_EQ(
+      ProgramError(R"(watch = [""])"),
+      R"(workers.toml:2:10: watch: the pattern is empty; write a path relative to the program's directory, such as "src/**/*.py")");
+  EXPECT_EQ(
+      ProgramError(R"(watch = ["./"])"),
+      R"(workers.toml:2:10: watch: "./" names the program's directory itself; write "**" to watch everything in it)");
+  EXPECT_EQ(ProgramError(R"(watch = ["*.py", "*.py"])"),
+            R"(workers.toml:2:18: watch: "*.py" is listed twice)");
+  EXPECT_EQ(
+      ProgramError("watch = [\"*.py\"]\nignore = [\"v[9-0]/\"]"),
+      R"(workers.toml:3:11: ignore: "v[9-0]/" has a range in "[9-0]" that runs backwards; write its lower character first)");
+  EXPECT_EQ(ProgramError("watch = [\"*.py\"]\nignore = [\"x\\u0000\"]"),
+            "workers.toml:3:11: ignore: the pattern contains a NUL character");
+}
+
+TEST(ConfigWatchErrorTest, TooManyPatterns) {
+  std::string list;
+  for (int i = 0; i <= kMaxWatchPatterns; ++i) {
+    list += (i > 0 ? ", \"" : "\"") + std::to_string(i) + "\"";
+  }
+  const std::string error = ProgramError("watch = [" + list + "]");
+  EXPECT_TRUE(error.starts_with("workers.toml:2:"));
+  EXPECT_TRUE(error.ends_with(": watch: at most 256 patterns are allowed"))
+      << error;
+}
+
+TEST(ConfigWatchErrorTest, WatchDebounce) {
+  const std::string watch = "watch = [\"*.py\"]\n";
+  EXPECT_EQ(ProgramError(watch + "watch_debounce = \"5ms\""),
+            "workers.toml:3:18: watch_debounce must be from 10ms to 1m, not "
+            "5ms");
+  EXPECT_EQ(ProgramError(watch + "watch_debounce = \"0s\""),
+            "workers.toml:3:18: watch_debounce must be from 10ms to 1m, not "
+            "0s");
+  EXPECT_EQ(ProgramError(watch + "watch_debounce = \"61s\""),
+            "workers.toml:3:18: watch_debounce must be from 10ms to 1m, not "
+            "61s");
+  EXPECT_EQ(
+      ProgramError(watch + "watch_debounce = \"200\""),
+      R"(workers.toml:3:18: watch_debounce: "200" has no unit; write it like "10s", "250ms" or "2m")");
+  EXPECT_EQ(
+      ProgramError(watch + "watch_debounce = 200"),
+      R"(workers.toml:3:18: watch_debounce must be a duration like "10s", "250ms" or "2m", not the integer 200)");
+}
+
+TEST(ConfigWatchErrorTest, IgnoreAndDebounceNeedWatch) {
+  EXPECT_EQ(ProgramError(R"(ignore = ["*.log"])"),
+            "workers.toml:2:10: ignore applies only to a program with watch");
+  EXPECT_EQ(
+      ProgramError(R"(watch_debounce = "1s")"),
+      "workers.toml:2:18: watch_debounce applies only to a program with watch");
+  EXPECT_EQ(ProgramError("watch = []\nignore = []"),
+            "workers.toml:3:10: ignore applies only to a program with watch");
+}
+
+TEST(ConfigWatchErrorTest, AnchoredDirectoriesMustExist) {
+  const TempDir dir;
+  fs::create_directories(dir.path() / "app" / "src");
+  dir.Write("app/notdir", "");
+  const std::string file = (dir.path() / "workers.toml").string();
+  const std::string app = (dir.path() / "app").string();
+  EXPECT_EQ(
+      Errors(R"([program.a]
+command = "x"
+directory = "app"
+watch = ["src/**/*.py", "*.py", "templates/",
+         "./templates/",
+         "lib/**/*.py",
+         "notdir/x.py",
+         "./notdir/"]
+[program.b]
+command = "x"
+watch = ["./app/src/", "./missing/"]
+[program.c]
+command = "x"
+directory = "nowhere"
+watch = ["./missing/"]
+)",
+             file),
+      (std::vector<std::string>{
+          file + R"(:5:10: watch: "./templates/" does not exist in )" + app,
+          file +
+              R"(:6:10: watch: "lib/**/*.py" needs the directory "lib", which does not exist in )" +
+              app,
+          file +
+              R"(:7:10: watch: "notdir/x.py" needs the directory "notdir", which is not a directory in )" +
+              app,
+          file + R"(:8:10: watch: "./notdir/" is not a directory in )" + app,
+          file + R"(:11:24: watch: "./missing/" does not exist in )" +
+              dir.path().string(),
+          // The directory's error alone: nothing to look in.
+          file + R"(:14:13: directory: "nowhere" ()" + dir.path().string() +
+              "/nowhere) does not exist"}));
+}
+
+TEST(ConfigWatchErrorTest, Dev) {
+  EXPECT_EQ(
+      Error("[daemon]\ndev = \"yes\""),
+      R"(workers.toml:2:7: dev must be true or false, not the string "yes")");
+  EXPECT_EQ(
+      Error("[daemon]\ndevv = true"),
+      R"(workers.toml:2:1: unknown key "devv" in [daemon] (did you mean "dev"?))");
+  EXPECT_EQ(
+      ProgramError(R"(wach = ["*.py"])"),
+      R"(workers.toml:2:1: unknown key "wach" in [program.web] (did you mean "watch"?))");
+  EXPECT_EQ(
+      ProgramError(R"(watch_debunce = "1s")"),
+      R"(workers.toml:2:1: unknown key "watch_debunce" in [program.web] (did you mean "watch_debounce"?))");
+  EXPECT_EQ(
+      ProgramError(R"(ignored = ["*.log"])"),
+      R"(workers.toml:2:1: unknown key "ignored" in [program.web] (did you mean "ignore"?))");
+  // dev is a [daemon] key, not a program's.
+  EXPECT_EQ(ProgramError("dev = true"),
+            R"(workers.toml:2:1: unknown key "dev" in [program.web])");
 }
 
 // ---------------------------------------------------------------------------

@@ -52,9 +52,11 @@ TEST(BuildRequestTest, NoWaitOnlyWhereItMeansSomething) {
   EXPECT_EQ(Built(Make("start", {}, true)).args,
             Json::parse(R"({"wait":false})"));
   EXPECT_EQ(Usage(Make("status", {}, true)),
-            "--no-wait applies only to start, stop, restart and scale");
+            "--no-wait applies only to start, stop, restart, scale and "
+            "reload");
   EXPECT_EQ(Usage(Make("shutdown", {}, true)),
-            "--no-wait applies only to start, stop, restart and scale");
+            "--no-wait applies only to start, stop, restart, scale and "
+            "reload");
 }
 
 TEST(BuildRequestTest, RestartAllRestartsAtOnce) {
@@ -128,6 +130,36 @@ TEST(BuildRequestTest, CommandsWithoutArguments) {
   EXPECT_EQ(Usage(Make("reboot")), "unknown command \"reboot\"");
 }
 
+TEST(BuildRequestTest, ReloadSendsOnlyTheOptionsGiven) {
+  const proto::Request plain = Built(Make("reload"));
+  EXPECT_EQ(plain.command, "reload");
+  EXPECT_EQ(plain.args, Json::object());
+
+  Invocation dry_run = Make("reload");
+  dry_run.dry_run = true;
+  EXPECT_EQ(Built(dry_run).args, Json::parse(R"({"dry_run":true})"));
+
+  EXPECT_EQ(Built(Make("reload", {}, true)).args,
+            Json::parse(R"({"wait":false})"));
+  dry_run.no_wait = true;
+  EXPECT_EQ(Built(dry_run).args,
+            Json::parse(R"({"dry_run":true,"wait":false})"));
+}
+
+TEST(BuildRequestTest, ReloadTakesNoTargets) {
+  EXPECT_EQ(Usage(Make("reload", {"web"})),
+            "reload takes no arguments, but got \"web\"");
+}
+
+TEST(BuildRequestTest, DryRunOnlyForReload) {
+  for (Invocation invocation : {Make("restart"), Make("scale", {"web=2"}),
+                                Make("status"), Make("shutdown")}) {
+    invocation.dry_run = true;
+    EXPECT_EQ(Usage(invocation), "--dry-run applies only to reload")
+        << invocation.command;
+  }
+}
+
 TEST(BuildRequestTest, LogsSendsItsTargetAndOnlyTheOptionsGiven) {
   const proto::Request plain = Built(Make("logs", {"web:02"}));
   EXPECT_EQ(plain.command, "logs");
@@ -179,7 +211,8 @@ TEST(BuildRequestTest, LogsStreamsExcludeEachOther) {
 
 TEST(BuildRequestTest, LogsRefusesOptionsOfOtherCommands) {
   EXPECT_EQ(Usage(Make("logs", {"web"}, true)),
-            "--no-wait applies only to start, stop, restart and scale");
+            "--no-wait applies only to start, stop, restart, scale and "
+            "reload");
   Invocation at_once = Make("logs", {"web"});
   at_once.at_once = true;
   EXPECT_EQ(Usage(at_once), "--all applies only to restart");

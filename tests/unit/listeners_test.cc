@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -20,6 +21,8 @@
 #include <functional>
 #include <set>
 #include <string>
+
+#include "daemon/config_diff.h"
 
 namespace workerd {
 namespace {
@@ -488,12 +491,12 @@ TEST_F(ListenersTest, PrivilegedPortErrorHasAHint) {
     EXPECT_EQ(error, "(opened)") << "no port is privileged here";
     return;
   }
-  EXPECT_EQ(error,
-            "socket \"http\": cannot listen on 127.0.0.1:" +
-                std::to_string(port) +
-                ": Permission denied (a port below 1024 needs root or "
-                "CAP_NET_BIND_SERVICE: run workerd as root, choose a port "
-                "above 1023, or let a systemd .socket unit pass the socket)");
+  EXPECT_EQ(
+      error,
+      "socket \"http\": cannot listen on 127.0.0.1:" + std::to_string(port) +
+          ": Permission denied (a port below 1024 needs root or "
+          "CAP_NET_BIND_SERVICE: run workerd as root, choose a port "
+          "above 1023, or let a systemd .socket unit pass the socket)");
 }
 
 TEST_F(ListenersTest, UnixSocketGetsItsModeAndOwner) {
@@ -725,6 +728,460 @@ TEST_F(ListenersTest, MovedListenersKeepTheirSockets) {
   }
   EXPECT_EQ(ConnectUnix(path), 0);
   outer = Listeners();
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+// Reload: `running` is what `listeners` was opened (or last reloaded) with.
+std::string ReloadError(Listeners& listeners, const Config& running,
+                        const Config& next) {
+  auto error = listeners.Reload(next, DiffConfigs(running, next));
+  return error ? *error : "(reloaded)";
+}
+
+// `count` different ports that nothing listens on right now.
+std::vector<int> FreePorts(int count) {
+  std::vector<UniqueFd> probes;
+  std::vector<int> ports;
+  for (int i = 0; i < count; ++i) {
+    probes.push_back(ListenOn(0));
+    ports.push_back(PortOf(probes.back().Get()));
+  }
+  return ports;
+}
+
+int FreePort() { return FreePorts(1)[0]; }
+
+// A client connects to `port` (or `path`) and `listener` accepts it.
+bool AcceptsOn(int listener, UniqueFd client) {
+  if (!client) return false;
+  pollfd poll{listener, POLLIN, 0};
+  if (::poll(&poll, 1, 5000) != 1) return false;
+  UniqueFd accepted(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+  return accepted.Valid();
+}
+
+bool Accepts(int listener, int port) {
+  UniqueFd client;
+  if (ConnectTcp(port, &client) != 0) return false;
+  return AcceptsOn(listener, std::move(client));
+}
+
+bool AcceptsUnix(int listener, const std::string& path) {
+  UniqueFd client(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un address = UnixAddress(path);
+  if (::connect(client.Get(), reinterpret_cast<sockaddr*>(&address),
+                sizeof(address)) < 0) {
+    return false;
+  }
+  return AcceptsOn(listener, std::move(client));
+}
+
+// Nothing waits to be accepted on `listener`.
+bool NothingPending(int listener) {
+  pollfd poll{listener, POLLIN, 0};
+  return ::poll(&poll, 1, 0) == 0;
+}
+
+// The kernel's backlog of a listening TCP socket (tcp_info reports it as
+// tcpi_sacked in the listen state).
+int BacklogOf(int fd) {
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) < 0) return -1;
+  return static_cast<int>(info.tcpi_sacked);
+}
+
+unsigned ModeOf(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+TEST_F(ListenersTest, ReloadKeepsUnchangedSocketsAndTheirConnections) {
+  std::string path = Path("app.sock");
+  Config running;
+  running.sockets = {Tcp("http", 0), Unix("app", path),
+                     Tcp("fast", 0, Balance::kReuseport)};
+  running.programs = {Program("web", 2, {"http", "app", "fast"})};
+  Listeners listeners = OpenOrDie(running);
+  const ProgramSpec& web = running.programs[0];
+  WorkerSockets before0 = SocketsOf(listeners, web, 0);
+  WorkerSockets before1 = SocketsOf(listeners, web, 1);
+  ASSERT_EQ(before0.fds.size(), 3u);
+  ASSERT_EQ(before0.holds.size(), 3u);
+  const int http = before0.fds[0];
+  const int fast = before0.fds[2];
+  const int port = PortOf(http);
+  const ino_t file = InodeOf(path);
+  const std::string address = listeners.BoundAddress("fast");
+  // Waiting in the backlog while the reload happens.
+  UniqueFd early;
+  ASSERT_EQ(ConnectTcp(port, &early), 0);
+
+  Config next = running;
+  next.sockets[0].position.line = 40;  // moved in the file: no change
+  next.sockets.push_back(Tcp("admin", 0));
+  ASSERT_EQ(DiffConfigs(running, next).FindSocket("http")->kind,
+            SocketChangeKind::kUnchanged);
+  EXPECT_EQ(ReloadError(listeners, running, next), "(reloaded)");
+
+  EXPECT_TRUE(AcceptsOn(http, std::move(early)));
+  EXPECT_EQ(SocketsOf(listeners, next.programs[0], 0).fds, before0.fds);
+  EXPECT_EQ(SocketsOf(listeners, next.programs[0], 1).fds, before1.fds);
+  EXPECT_TRUE(Accepts(http, port));
+  EXPECT_TRUE(AcceptsUnix(before0.fds[1], path));
+  EXPECT_EQ(InodeOf(path), file);
+  EXPECT_EQ(listeners.BoundAddress("fast"), address);
+  EXPECT_EQ(PortOf(fast), std::stoi(address.substr(10)));
+  EXPECT_EQ(listeners.BoundAddress("http"),
+            "127.0.0.1:" + std::to_string(port));
+}
+
+TEST_F(ListenersTest, ReloadBindsAddedSockets) {
+  std::string path = Path("run/admin.sock");
+  Config running;
+  running.sockets = {Tcp("http", 0)};
+  running.programs = {Program("web", 2, {"http"})};
+  Listeners listeners = OpenOrDie(running);
+
+  Config next = running;
+  next.sockets.push_back(Tcp("metrics", 0));
+  next.sockets.push_back(Unix("admin", path, 0600));
+  next.sockets.push_back(Tcp("fast", 0, Balance::kReuseport));
+  next.programs[0].sockets = {"http", "metrics", "admin", "fast"};
+  EXPECT_EQ(ReloadError(listeners, running, next), "(reloaded)");
+
+  // Reuseport listeners are bound for next's workers at once.
+  std::string fast = listeners.BoundAddress("fast");
+  ASSERT_EQ(fast.rfind("127.0.0.1:", 0), 0u) << fast;
+  EXPECT_NE(fast, "127.0.0.1:0");
+  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_EQ(listeners.BoundAddress("admin"), "unix:" + path);
+
+  WorkerSockets sockets = SocketsOf(listeners, next.programs[0], 1);
+  EXPECT_EQ(sockets.names, next.programs[0].sockets);
+  ASSERT_EQ(sockets.fds.size(), 4u);
+  EXPECT_EQ(sockets.holds.size(), 4u);
+  EXPECT_TRUE(Accepts(sockets.fds[1], PortOf(sockets.fds[1])));
+  EXPECT_EQ(listeners.BoundAddress("metrics"),
+            "127.0.0.1:" + std::to_string(PortOf(sockets.fds[1])));
+  EXPECT_TRUE(AcceptsUnix(sockets.fds[2], path));
+  EXPECT_EQ(IntOption(sockets.fds[3], SO_REUSEPORT), 1);
+  EXPECT_EQ("127.0.0.1:" + std::to_string(PortOf(sockets.fds[3])), fast);
+  EXPECT_NE(FdOf(listeners, next.programs[0], 0), sockets.fds[3]);
+}
+
+TEST_F(ListenersTest, RemovedSocketStaysOpenUntilItsLastHoldGoes) {
+  std::string path = Path("app.sock");
+  Config running;
+  running.sockets = {Tcp("http", 0), Unix("app", path), Tcp("kept", 0)};
+  running.programs = {Program("web", 2, {"http", "app"})};
+  Listeners listeners = OpenOrDie(running);
+  WorkerSockets first = SocketsOf(listeners, running.programs[0], 0);
+  WorkerSockets second = SocketsOf(listeners, running.programs[0], 1);
+  ASSERT_EQ(first.fds.size(), 2u);
+  const int http = first.fds[0];
+  const int app = first.fds[1];
+  const int port = PortOf(http);
+
+  Config next;
+  next.sockets = {Tcp("kept", 0)};
+  next.programs = {Program("web", 2, {})};
+  EXPECT_EQ(ReloadError(listeners, running, next), "(reloaded)");
+  EXPECT_EQ(listeners.BoundAddress("http"), "");
+  EXPECT_EQ(listeners.BoundAddress("app"), "");
+  auto old = listeners.ForWorker(running.programs[0], 0);
+  ASSERT_TRUE(std::holds_alternative<std::string>(old));
+  EXPECT_EQ(std::get<std::string>(old),
+            "program \"web\" lists socket \"http\", which is not open");
+
+  // The workers that have them still accept.
+  EXPECT_TRUE(Accepts(http, port));
+  EXPECT_TRUE(AcceptsUnix(app, path));
+  first = {};
+  EXPECT_TRUE(Accepts(http, port));
+  EXPECT_TRUE(AcceptsUnix(app, path));
+
+  second = {};  // the last hold
+  EXPECT_EQ(ConnectTcp(port), ECONNREFUSED);
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST_F(ListenersTest, ReloadChangesBacklogAndModeOnTheSameFds) {
+  std::string path = Path("app.sock");
+  Config running;
+  running.sockets = {Tcp("http", 0), Unix("app", path, 0666),
+                     Tcp("fast", 0, Balance::kReuseport)};
+  running.sockets[0].backlog = 16;
+  running.sockets[2].backlog = 16;
+  running.programs = {Program("web", 2, {"http", "app", "fast"})};
+  Listeners listeners = OpenOrDie(running);
+  WorkerSockets before0 = SocketsOf(listeners, running.programs[0], 0);
+  WorkerSockets before1 = SocketsOf(listeners, running.programs[0], 1);
+  ASSERT_EQ(before0.fds.size(), 3u);
+  ASSERT_EQ(BacklogOf(before0.fds[0]), 16);
+  ASSERT_EQ(BacklogOf(before1.fds[2]), 16);
+  const ino_t file = InodeOf(path);
+
+  Config next = running;
+  next.sockets[0].backlog = 32;
+  next.sockets[1].backlog = 32;
+  next.sockets[1].mode = 0600;
+  next.sockets[2].backlog = 32;
+  ASSERT_EQ(DiffConfigs(running, next).FindSocket("app")->changed_keys,
+            (std::vector<std::string>{"backlog", "mode"}));
+  EXPECT_EQ(ReloadError(listeners, running, next), "(reloaded)");
+
+  EXPECT_EQ(SocketsOf(listeners, next.programs[0], 0).fds, before0.fds);
+  EXPECT_EQ(SocketsOf(listeners, next.programs[0], 1).fds, before1.fds);
+  EXPECT_EQ(BacklogOf(before0.fds[0]), 32);
+  EXPECT_EQ(BacklogOf(before0.fds[2]), 32);
+  EXPECT_EQ(BacklogOf(before1.fds[2]), 32);
+  EXPECT_EQ(InodeOf(path), file);
+  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_TRUE(Accepts(before0.fds[0], PortOf(before0.fds[0])));
+  EXPECT_TRUE(AcceptsUnix(before0.fds[1], path));
+  // A slot bound later gets the new backlog too.
+  WorkerSockets added = SocketsOf(listeners, next.programs[0], 2);
+  ASSERT_EQ(added.fds.size(), 3u);
+  EXPECT_EQ(BacklogOf(added.fds[2]), 32);
+}
+
+TEST_F(ListenersTest, ChangedAddressGetsANewListenerAndTheOldOneIsHeld) {
+  std::string old_path = Path("old.sock");
+  std::string new_path = Path("new.sock");
+  Config running;
+  running.sockets = {Tcp("http", 0), Unix("app", old_path)};
+  running.programs = {Program("web", 1, {"http", "app"})};
+  Listeners listeners = OpenOrDie(running);
+  WorkerSockets old = SocketsOf(listeners, running.programs[0], 0);
+  ASSERT_EQ(old.fds.size(), 2u);
+  const int old_port = PortOf(old.fds[0]);
+  const ino_t old_inode = InodeOf(old.fds[0]);
+
+  Config next = running;
+  const int new_port = FreePort();
+  next.sockets[0].listen.port = new_port;
+  next.sockets[1].listen.path = new_path;
+  EXPECT_EQ(ReloadError(listeners, running, next), "(reloaded)");
+
+  WorkerSockets now = SocketsOf(listeners, next.programs[0], 0);
+  ASSERT_EQ(now.fds.size(), 2u);
+  EXPECT_NE(now.fds[0], old.fds[0]);
+  EXPECT_NE(InodeOf(now.fds[0]), old_inode);
+  EXPECT_EQ(PortOf(now.fds[0]), new_port);
+  EXPECT_EQ(listeners.BoundAddress("http"),
+            "127.0.0.1:" + std::to_string(new_port));
+  EXPECT_EQ(listeners.BoundAddress("app"), "unix:" + new_path);
+  EXPECT_TRUE(Accepts(now.fds[0], new_port));
+  EXPECT_TRUE(AcceptsUnix(now.fds[1], new_path));
+  // The old ones serve the worker that has them.
+  EXPECT_TRUE(Accepts(old.fds[0], old_port));
+  EXPECT_TRUE(AcceptsUnix(old.fds[1], old_path));
+
+  old = {};
+  EXPECT_EQ(ConnectTcp(old_port), ECONNREFUSED);
+  EXPECT_FALSE(std::filesystem::exists(old_path));
+  EXPECT_TRUE(AcceptsUnix(now.fds[1], new_path));
+}
+
+TEST_F(ListenersTest, FailedReloadChangesNothing) {
+  std::string path = Path("app.sock");
+  std::string added_path = Path("added.sock");
+  Config running;
+  running.sockets = {Tcp("http", 0), Unix("app", path),
+                     Tcp("fast", 0, Balance::kReuseport)};
+  running.programs = {Program("web", 2, {"http", "app", "fast"})};
+  Listeners listeners = OpenOrDie(running);
+  WorkerSockets before = SocketsOf(listeners, running.programs[0], 0);
+  const int port = PortOf(before.fds[0]);
+  const std::string http = listeners.BoundAddress("http");
+  const std::string fast = listeners.BoundAddress("fast");
+  UniqueFd taken = ListenOn(0);
+  const int taken_port = PortOf(taken.Get());
+
+  Config next = running;
+  const std::vector<int> ports = FreePorts(2);
+  const int added_port = ports[0];
+  const int moved_port = ports[1];
+  next.sockets[2].listen.port = moved_port;  // bound before the failure
+  next.sockets.push_back(Unix("added", added_path));
+  next.sockets.push_back(Tcp("extra", added_port));
+  next.sockets.push_back(Tcp("admin", taken_port));
+  next.programs[0].sockets = {"http", "app", "fast", "added", "extra"};
+  EXPECT_EQ(ReloadError(listeners, running, next),
+            "socket \"admin\": cannot listen on 127.0.0.1:" +
+                std::to_string(taken_port) + ": Address already in use");
+
+  EXPECT_FALSE(std::filesystem::exists(added_path));
+  EXPECT_EQ(ConnectTcp(added_port), ECONNREFUSED);
+  EXPECT_EQ(ConnectTcp(moved_port), ECONNREFUSED);
+  EXPECT_EQ(listeners.BoundAddress("http"), http);
+  EXPECT_EQ(listeners.BoundAddress("fast"), fast);
+  EXPECT_EQ(listeners.BoundAddress("added"), "");
+  EXPECT_EQ(SocketsOf(listeners, running.programs[0], 0).fds, before.fds);
+  EXPECT_TRUE(Accepts(before.fds[0], port));
+  EXPECT_TRUE(AcceptsUnix(before.fds[1], path));
+  EXPECT_TRUE(IsListening(before.fds[2]));
+
+  // The same reload, once the address is free, applies whole.
+  taken.Reset();
+  EXPECT_EQ(ReloadError(listeners, running, next), "(reloaded)");
+  EXPECT_TRUE(std::filesystem::exists(added_path));
+}
+
+TEST_F(ListenersTest, FailedInPlaceChangeIsUndone) {
+  std::string path = Path("app.sock");
+  ASSERT_EQ(::chmod(dir_.c_str(), 0777), 0);
+  // Unprivileged, workerd cannot give its socket file to root.
+  std::string result = InChild([&] {
+    if (::geteuid() == 0 && (::setgroups(0, nullptr) < 0 ||
+                             ::setgid(65534) < 0 || ::setuid(65534) < 0)) {
+      return std::string("cannot drop privileges");
+    }
+    Config running;
+    running.sockets = {Unix("app", path, 0666)};
+    auto opened = Listeners::Open(running);
+    if (auto* error = std::get_if<std::string>(&opened)) return *error;
+    Listeners& listeners = std::get<Listeners>(opened);
+    Config next = running;
+    next.sockets[0].mode = 0600;
+    next.sockets[0].owner_uid = 0;
+    std::string error = ReloadError(listeners, running, next);
+    return error + " | mode " + std::to_string(ModeOf(path));
+  });
+  EXPECT_EQ(result, "socket \"app\": cannot set the owner of socket " + path +
+                        ": Operation not permitted | mode " +
+                        std::to_string(0666));
+}
+
+TEST_F(ListenersTest, ChangedReuseportSocketGetsNewSlotListeners) {
+  Config running;
+  running.sockets = {Tcp("fast", 0, Balance::kReuseport)};
+  running.programs = {Program("web", 2, {"fast"})};
+  Listeners listeners = OpenOrDie(running);
+  WorkerSockets held = SocketsOf(listeners, running.programs[0], 0);
+  const int old_slot0 = held.fds[0];
+  const ino_t old_slot1 = InodeOf(FdOf(listeners, running.programs[0], 1));
+  const int old_port = PortOf(old_slot0);
+
+  Config next = running;
+  const int new_port = FreePort();
+  next.sockets[0].listen.port = new_port;
+  EXPECT_EQ(ReloadError(listeners, running, next), "(reloaded)");
+
+  EXPECT_EQ(listeners.BoundAddress("fast"),
+            "127.0.0.1:" + std::to_string(new_port));
+  int slot0 = FdOf(listeners, next.programs[0], 0);
+  int slot1 = FdOf(listeners, next.programs[0], 1);
+  EXPECT_NE(slot0, old_slot0);
+  EXPECT_NE(InodeOf(slot1), old_slot1);
+  EXPECT_EQ(PortOf(slot0), new_port);
+  EXPECT_EQ(PortOf(slot1), new_port);
+  EXPECT_EQ(IntOption(slot1, SO_REUSEPORT), 1);
+  // Slot 0's old listener is held: the old port still has it alone.
+  EXPECT_TRUE(Accepts(old_slot0, old_port));
+  held = {};
+  EXPECT_EQ(ConnectTcp(old_port), ECONNREFUSED);
+}
+
+TEST_F(ListenersTest, RebindOnItsOwnAddressHasAHint) {
+  const int port = FreePort();
+  Config running;
+  running.sockets = {Tcp("http", port)};
+  running.programs = {Program("web", 2, {"http"})};
+  Listeners listeners = OpenOrDie(running);
+  int fd = FdOf(listeners, running.programs[0], 0);
+
+  Config next = running;
+  next.sockets[0].balance = Balance::kReuseport;
+  EXPECT_EQ(
+      ReloadError(listeners, running, next),
+      "socket \"http\": cannot listen on 127.0.0.1:" + std::to_string(port) +
+          ": Address already in use (workerd still listens there with "
+          "the current definition of [socket.http], so this change "
+          "needs a different address or a restart of workerd)");
+  EXPECT_EQ(FdOf(listeners, running.programs[0], 1), fd);
+  EXPECT_TRUE(Accepts(fd, port));
+}
+
+TEST_F(ListenersTest, RenamedUnixSocketOnTheSamePathHasAHint) {
+  std::string path = Path("app.sock");
+  Config running;
+  running.sockets = {Unix("app", path)};
+  Listeners listeners = OpenOrDie(running);
+  Config probe;
+  probe.programs = {Program("web", 1, {"app"})};
+  int fd = FdOf(listeners, probe.programs[0], 0);
+  const ino_t file = InodeOf(path);
+
+  Config next;
+  next.sockets = {Unix("api", path)};
+  EXPECT_EQ(ReloadError(listeners, running, next),
+            "socket \"api\": cannot listen on unix:" + path +
+                ": Address already in use (workerd still listens there for "
+                "[socket.app], which a reload closes only after binding the "
+                "new sockets, so this needs a different address or a restart "
+                "of workerd)");
+  // Not even probed: no connection waits on the running socket.
+  EXPECT_TRUE(NothingPending(fd));
+  EXPECT_EQ(InodeOf(path), file);
+  EXPECT_TRUE(AcceptsUnix(fd, path));
+}
+
+TEST_F(ListenersTest, AddressStillHeldByARetiredSocketHasAHint) {
+  const int first_port = FreePort();
+  Config first;
+  first.sockets = {Tcp("http", first_port)};
+  first.programs = {Program("web", 1, {"http"})};
+  Listeners listeners = OpenOrDie(first);
+  WorkerSockets old = SocketsOf(listeners, first.programs[0], 0);
+
+  Config second = first;
+  second.sockets[0].listen.port = FreePort();
+  EXPECT_EQ(ReloadError(listeners, first, second), "(reloaded)");
+  // Back before the old worker is gone.
+  EXPECT_EQ(ReloadError(listeners, second, first),
+            "socket \"http\": cannot listen on 127.0.0.1:" +
+                std::to_string(first_port) +
+                ": Address already in use (workerd still listens there with "
+                "a previous definition of [socket.http] until the workers "
+                "that have it are gone; reload again then, or choose a "
+                "different address)");
+  old = {};
+  EXPECT_EQ(ReloadError(listeners, second, first), "(reloaded)");
+  EXPECT_EQ(listeners.BoundAddress("http"),
+            "127.0.0.1:" + std::to_string(first_port));
+}
+
+TEST_F(ListenersTest, RemovedSystemdSocketIsDropped) {
+  UniqueFd passed = ListenOn(0);
+  const int fd = passed.Get();
+  Config running;
+  running.sockets = {Tcp("http", 0)};
+  running.programs = {Program("web", 1, {"http"})};
+  std::vector<InheritedSocket> inherited;
+  inherited.push_back({"http", std::move(passed)});
+  Listeners listeners = OpenOrDie(running, std::move(inherited));
+  WorkerSockets held = SocketsOf(listeners, running.programs[0], 0);
+  ASSERT_EQ(held.fds, std::vector<int>{fd});
+
+  Config next;
+  EXPECT_EQ(ReloadError(listeners, running, next), "(reloaded)");
+  EXPECT_EQ(listeners.BoundAddress("http"), "");
+  EXPECT_TRUE(IsListening(fd));
+  held = {};
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);
+}
+
+TEST_F(ListenersTest, ReloadedSocketsCloseWithListeners) {
+  std::string path = Path("added.sock");
+  Config running;
+  Listeners listeners = OpenOrDie(running);
+  Config next;
+  next.sockets = {Unix("added", path)};
+  EXPECT_EQ(ReloadError(listeners, running, next), "(reloaded)");
+  EXPECT_TRUE(std::filesystem::exists(path));
+  listeners = Listeners();
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 

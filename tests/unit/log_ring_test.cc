@@ -263,5 +263,35 @@ TEST(LogRingTest, DropsTheOldestAndKeepsAtLeastTheCapacity) {
   CheckDropsOldest(1, 10, 500, 4);
 }
 
+TEST(LogRingTest, SetCapacityKeepsTheSequenceNumbers) {
+  LogRing ring(8192);
+  const std::string text(100, 'x');
+  for (int n = 0; n < 200; ++n) ring.Append(Record(text));
+  const std::uint64_t first = ring.first_sequence();
+  ASSERT_GT(first, 0u);
+
+  ring.SetCapacity(64 * 1024);  // larger: everything stays, more will
+  EXPECT_EQ(ring.capacity(), 64u * 1024);
+  EXPECT_EQ(ring.first_sequence(), first);
+  EXPECT_EQ(SequencesFrom(ring, 0), Range(first, 200));
+  for (int n = 200; n < 400; ++n) ring.Append(Record(text));
+  EXPECT_EQ(ring.first_sequence(), first);
+  EXPECT_EQ(ring.next_sequence(), 400u);
+
+  ring.SetCapacity(4096);  // smaller: the oldest go at once
+  EXPECT_GT(ring.first_sequence(), first);
+  EXPECT_GE(ring.size(), 4096u);
+  EXPECT_EQ(SequencesFrom(ring, 0), Range(ring.first_sequence(), 400));
+
+  ring.SetCapacity(0);  // nothing kept, and the numbers go on
+  EXPECT_EQ(ring.size(), 0u);
+  EXPECT_EQ(ring.first_sequence(), 400u);
+  ring.Append(Record(text));
+  EXPECT_EQ(ring.next_sequence(), 400u);
+  ring.SetCapacity(4096);
+  ring.Append(Record(text));
+  EXPECT_EQ(SequencesFrom(ring, 0), Range(400, 401));
+}
+
 }  // namespace
 }  // namespace workerd

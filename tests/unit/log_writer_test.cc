@@ -440,6 +440,51 @@ TEST_F(LogWriterTest, ReopenIsAnsweredEvenWhenTheWriterIsGone) {
   EXPECT_EQ(ReadFile(log_), "one\n");
 }
 
+TEST_F(LogWriterTest, SetRotationAppliesToTheOpenFile) {
+  auto writer = Open(log_, Rotation{});
+  ASSERT_NE(writer, nullptr);
+  for (int n = 0; n <= 2; ++n) writer->Write(Line(n));
+  // Written under the old rotation (none), before the change.
+  ASSERT_TRUE(WaitForSize(log_, 3 * Line(0).size()));
+  // The file is over the new maximum already: it is rotated first.
+  writer->SetRotation(Rotation{14, 3});
+  for (int n = 3; n <= 7; ++n) writer->Write(Line(n));
+  writer.reset();
+  EXPECT_EQ(ReadFile(Numbered(log_, 3)), Line(0) + Line(1) + Line(2));
+  EXPECT_EQ(ReadFile(Numbered(log_, 2)), Line(3) + Line(4));
+  EXPECT_EQ(ReadFile(Numbered(log_, 1)), Line(5) + Line(6));
+  EXPECT_EQ(ReadFile(log_), Line(7));
+}
+
+TEST_F(LogWriterTest, SetRotationToNeverStopsRotating) {
+  auto writer = Open(log_, Rotation{14, 2});
+  ASSERT_NE(writer, nullptr);
+  writer->Write(Line(0) + Line(1));
+  ASSERT_TRUE(WaitForSize(log_, 14));
+  writer->SetRotation(Rotation{0, 2});
+  for (int n = 2; n <= 5; ++n) writer->Write(Line(n));
+  writer.reset();
+  EXPECT_EQ(ReadFile(log_),
+            Line(0) + Line(1) + Line(2) + Line(3) + Line(4) + Line(5));
+  EXPECT_FALSE(fs::exists(Numbered(log_, 1)));
+}
+
+TEST_F(LogWriterTest, AfterWrittenRunsOnTheLoopOnceTheQueueIsWritten) {
+  auto writer = Open(log_, Rotation{});
+  ASSERT_NE(writer, nullptr);
+  writer->Write("one\n");
+  writer->Write("two\n");
+  std::optional<std::string> seen;
+  std::thread::id ran_on;
+  writer->AfterWritten([&] {
+    seen = ReadFile(log_);
+    ran_on = std::this_thread::get_id();
+  });
+  ASSERT_TRUE(RunLoopUntil(loop_, [&] { return seen.has_value(); }));
+  EXPECT_EQ(*seen, "one\ntwo\n");
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
+
 TEST_F(LogWriterTest, RotationThatFailsKeepsWritingAndRecovers) {
   LogCapture capture;
   // A directory where web.log.1 should go: renaming onto it fails.

@@ -206,6 +206,105 @@ TEST(RenderScaleTest, FromAndTo) {
             "jobs  1 (unchanged)\n");
 }
 
+Json ProgramReload(const char* name, const char* action,
+                   std::vector<std::string> changes, int from, int to) {
+  return {{"name", name}, {"action", action}, {"changes", changes},
+          {"from", from}, {"to", to},         {"ok", true},
+          {"message", ""}};
+}
+
+Json SocketReload(const char* name, const char* action,
+                  std::vector<std::string> changes = {}) {
+  return {{"name", name}, {"action", action}, {"changes", changes}};
+}
+
+Json ReloadResult(bool dry_run) {
+  return {{"dry_run", dry_run},
+          {"config", "/etc/workerd/workers.toml"},
+          {"programs",
+           {ProgramReload("web", "rolled", {"command", "env"}, 4, 8),
+            ProgramReload("jobs", "scaled", {}, 2, 4),
+            ProgramReload("api", "started", {}, 0, 2),
+            ProgramReload("cron", "added", {}, 0, 1),
+            ProgramReload("queue", "restarted", {"type"}, 1, 1),
+            ProgramReload("mail", "updated", {"backoff", "stop_timeout"}, 1, 1),
+            ProgramReload("db", "unchanged", {}, 1, 1),
+            ProgramReload("old", "stopped", {}, 3, 0)}},
+          {"sockets",
+           {SocketReload("http", "changed", {"listen"}),
+            SocketReload("db", "unchanged"), SocketReload("admin", "added"),
+            SocketReload("legacy", "removed")}},
+          {"warnings", Json::array()}};
+}
+
+TEST(RenderReloadTest, OneLinePerProgramThenTheSocketsThatChanged) {
+  EXPECT_EQ(RenderReload(ReloadResult(false)),
+            "web: rolled (command, env); scaled 4 -> 8\n"
+            "jobs: scaled 2 -> 4\n"
+            "api: started\n"
+            "cron: added (autostart = false)\n"
+            "queue: restarted (type)\n"
+            "mail: updated (backoff, stop_timeout)\n"
+            "db: unchanged\n"
+            "old: stopped\n"
+            "socket http: changed (listen)\n"
+            "socket admin: added\n"
+            "socket legacy: removed\n");
+}
+
+TEST(RenderReloadTest, DryRunSaysWhatWouldBeDone) {
+  EXPECT_EQ(RenderReload(ReloadResult(true)),
+            "dry run: nothing was changed\n"
+            "web: would roll (command, env); would scale 4 -> 8\n"
+            "jobs: would scale 2 -> 4\n"
+            "api: would start\n"
+            "cron: would add (autostart = false)\n"
+            "queue: would restart (type)\n"
+            "mail: would update (backoff, stop_timeout)\n"
+            "db: unchanged\n"
+            "old: would stop\n"
+            "socket http: would change (listen)\n"
+            "socket admin: would add\n"
+            "socket legacy: would remove\n");
+}
+
+TEST(RenderReloadTest, AFailedProgramEndsWithItsMessage) {
+  Json web = ProgramReload("web", "rolled", {"command"}, 2, 2);
+  web["ok"] = false;
+  web["message"] =
+      "the new worker for web:0 failed: pid 4399 exited with status 1 "
+      "before it was ready; the old worker (pid 4109) keeps serving";
+  Json api = ProgramReload("api", "started", {}, 0, 1);
+  api["ok"] = false;
+  Json result = {
+      {"dry_run", false},
+      {"programs", {web, api, ProgramReload("db", "unchanged", {}, 1, 1)}},
+      {"sockets", {SocketReload("http", "unchanged")}}};
+  EXPECT_EQ(RenderReload(result),
+            "web: rolled (command); failed: the new worker for web:0 failed: "
+            "pid 4399 exited with status 1 before it was ready; the old "
+            "worker (pid 4109) keeps serving\n"
+            "api: started; failed\n"
+            "db: unchanged\n");
+}
+
+TEST(RenderReloadTest, ToleratesUnknownActionsAndMissingFields) {
+  Json result = {{"programs",
+                  {Json{{"name", "web"},
+                        {"action", "teleported"},
+                        {"changes", {"command", 3}}},
+                   Json{{"action", "scaled"}}, Json("nonsense")}},
+                 {"sockets", {Json{{"name", "http"}}}}};
+  EXPECT_EQ(RenderReload(result),
+            "web: teleported (command)\n"
+            "-: scaled - -> -\n"
+            "-: -\n"
+            "socket http: -\n");
+  EXPECT_EQ(RenderReload({{"programs", Json::array()}}),
+            "no programs configured\n");
+  EXPECT_EQ(RenderReload(Json::object()), "no programs configured\n");
+}
+
 TEST(RenderShutdownTest, CountsStoppedWorkers) {
   EXPECT_EQ(RenderShutdown({{"stopped", 3}}),
             "stopped 3 workers; workerd is exiting\n");

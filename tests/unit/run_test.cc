@@ -278,6 +278,164 @@ TEST(RunTest, ScaleAndShutdownRender) {
             "stopped 2 workers; workerd is exiting\n");
 }
 
+Json ReloadedProgram(const char* name, const char* action,
+                     std::vector<std::string> changes, int from, int to) {
+  return {{"name", name}, {"action", action}, {"changes", changes},
+          {"from", from}, {"to", to},         {"ok", true},
+          {"message", ""}};
+}
+
+const Json kReloaded = {
+    {"dry_run", false},
+    {"config", "/etc/workerd/workers.toml"},
+    {"programs",
+     {ReloadedProgram("web", "rolled", {"command"}, 1, 1),
+      ReloadedProgram("api", "started", {}, 0, 1),
+      ReloadedProgram("db", "unchanged", {}, 1, 1)}},
+    {"sockets",
+     {{{"name", "http"}, {"action", "unchanged"}, {"changes", Json::array()}},
+      {{"name", "admin"}, {"action", "added"}, {"changes", Json::array()}}}},
+    {"warnings",
+     {"[daemon] control_socket changed; it takes effect when workerd "
+      "restarts"}}};
+
+TEST(RunTest, ReloadShowsProgressThenWhatChangedThenWarnings) {
+  const Json step = {{"program", "web"}, {"instance", 0},   {"step", "ready"},
+                     {"old_pid", 4100},  {"new_pid", 4123}, {"done", 0},
+                     {"total", 1}};
+  FakeControlServer server([&](const std::string&) {
+    return FakeControlServer::Reply{
+        proto::EncodeResponse(
+            Response::Interim(Json(1), {{"progress", step}})) +
+        proto::EncodeResponse(Response::Success(Json(1), kReloaded))};
+  });
+  const Outcome outcome = RunAt(server.path(), Make("reload"));
+  EXPECT_EQ(outcome.status, proto::kCtlOk);
+  EXPECT_EQ(outcome.out,
+            "[0/1] web:0: pid 4123 is ready; stopping pid 4100\n"
+            "web: rolled (command)\n"
+            "api: started\n"
+            "db: unchanged\n"
+            "socket admin: added\n");
+  EXPECT_EQ(outcome.err,
+            "workerctl: warning: [daemon] control_socket changed; it takes "
+            "effect when workerd restarts\n");
+  EXPECT_EQ(
+      server.received(),
+      std::vector<std::string>{R"({"id":1,"command":"reload","protocol":1})"});
+}
+
+TEST(RunTest, ReloadDryRunAsksForOneAndSaysSo) {
+  Json plan = kReloaded;
+  plan["dry_run"] = true;
+  plan["warnings"] = Json::array();
+  FakeControlServer server(AnswerWith(Response::Success(nullptr, plan)));
+  Invocation invocation = Make("reload");
+  invocation.dry_run = true;
+  const Outcome outcome = RunAt(server.path(), invocation);
+  EXPECT_EQ(outcome.status, proto::kCtlOk);
+  EXPECT_EQ(outcome.out,
+            "dry run: nothing was changed\n"
+            "web: would roll (command)\n"
+            "api: would start\n"
+            "db: unchanged\n"
+            "socket admin: would add\n");
+  EXPECT_EQ(outcome.err, "");
+  EXPECT_EQ(server.received(),
+            std::vector<std::string>{
+                R"({"id":1,"command":"reload","args":{"dry_run":true},)"
+                R"("protocol":1})"});
+}
+
+const Json kConfigErrors = {
+    {"errors",
+     {"/etc/workerd/workers.toml:3:11: workers must be an integer from 0 to "
+      "1024, not the string \"4\"",
+      "/etc/workerd/workers.toml:9:1: unknown key \"stop_timout\" in "
+      "[program.jobs] (did you mean \"stop_timeout\"?)"}}};
+
+Response ConfigInvalid() {
+  return Response::Failure(
+      nullptr,
+      Error{proto::error_code::kConfigInvalid,
+            kConfigErrors["errors"][0].get<std::string>() + "\n" +
+                kConfigErrors["errors"][1].get<std::string>()},
+      kConfigErrors);
+}
+
+TEST(RunTest, ReloadOfAnInvalidFileListsEveryError) {
+  FakeControlServer server(AnswerWith(ConfigInvalid()));
+  const Outcome outcome = RunAt(server.path(), Make("reload"));
+  EXPECT_EQ(outcome.status, proto::kCtlFailed);
+  EXPECT_EQ(outcome.out, "");
+  EXPECT_EQ(outcome.err,
+            "/etc/workerd/workers.toml:3:11: workers must be an integer from "
+            "0 to 1024, not the string \"4\"\n"
+            "/etc/workerd/workers.toml:9:1: unknown key \"stop_timout\" in "
+            "[program.jobs] (did you mean \"stop_timeout\"?)\n"
+            "workerctl: workers.toml was not reloaded; workerd keeps running "
+            "its current configuration\n");
+}
+
+TEST(RunTest, ReloadOfAnInvalidFileWithoutAResultPrintsTheMessage) {
+  FakeControlServer server(AnswerWith(Response::Failure(
+      nullptr, Error{proto::error_code::kConfigInvalid,
+                     "workers.toml:1:2: one\nworkers.toml:5:1: two"})));
+  const Outcome outcome = RunAt(server.path(), Make("reload"));
+  EXPECT_EQ(outcome.status, proto::kCtlFailed);
+  EXPECT_EQ(outcome.err,
+            "workers.toml:1:2: one\n"
+            "workers.toml:5:1: two\n"
+            "workerctl: workers.toml was not reloaded; workerd keeps running "
+            "its current configuration\n");
+}
+
+TEST(RunTest, ReloadOfAnInvalidFileAsJson) {
+  FakeControlServer server(AnswerWith(ConfigInvalid()));
+  const Outcome outcome = RunAt(server.path(), Make("reload", {}, true));
+  EXPECT_EQ(outcome.status, proto::kCtlFailed);
+  const Json answer = Json::parse(outcome.out);
+  EXPECT_EQ(answer["error"]["code"], "config_invalid");
+  EXPECT_EQ(answer["result"], kConfigErrors);
+  EXPECT_EQ(outcome.err, "");
+}
+
+TEST(RunTest, ReloadThatFailedForOneProgramShowsEveryProgram) {
+  Json result = kReloaded;
+  result["warnings"] = Json::array();
+  result["programs"][1]["ok"] = false;
+  result["programs"][1]["message"] =
+      "api:0 is fatal: pid 77 exited with status 1";
+  FakeControlServer server(AnswerWith(Response::Failure(
+      nullptr,
+      Error{proto::error_code::kFailed,
+            "api did not start: api:0 is fatal: pid 77 exited with status 1"},
+      result)));
+  const Outcome outcome = RunAt(server.path(), Make("reload"));
+  EXPECT_EQ(outcome.status, proto::kCtlFailed);
+  EXPECT_EQ(outcome.out,
+            "web: rolled (command)\n"
+            "api: started; failed: api:0 is fatal: pid 77 exited with status "
+            "1\n"
+            "db: unchanged\n"
+            "socket admin: added\n");
+  EXPECT_EQ(outcome.err,
+            "workerctl: api did not start: api:0 is fatal: pid 77 exited "
+            "with status 1\n");
+}
+
+TEST(RunTest, ReloadThatChangedNothingSaysWhy) {
+  const std::string why =
+      "socket \"admin\": cannot listen on 127.0.0.1:9000: Address already in "
+      "use; nothing was changed";
+  FakeControlServer server(AnswerWith(
+      Response::Failure(nullptr, Error{proto::error_code::kFailed, why})));
+  const Outcome outcome = RunAt(server.path(), Make("reload"));
+  EXPECT_EQ(outcome.status, proto::kCtlFailed);
+  EXPECT_EQ(outcome.out, "");
+  EXPECT_EQ(outcome.err, "workerctl: " + why + "\n");
+}
+
 // An output buffer that remembers what had been written at each flush, and
 // lets the fake server's thread wait until some text has been flushed.
 class FlushRecorder : public std::stringbuf {

@@ -1,6 +1,7 @@
-// The patterns of `watch` and `ignore`: every wildcard, the directory
-// rules, the roots to watch, the parse errors with their exact sentences,
-// the files ignored by default, and which of watch and ignore wins.
+// The patterns of `watch` and `ignore`: every wildcard, gitignore's
+// anchoring, the directory rules, the roots and the directories to watch,
+// the parse errors with their exact sentences, the files ignored by
+// default, and which of watch and ignore wins.
 #include "daemon/watch_pattern.h"
 
 #include <gtest/gtest.h>
@@ -47,7 +48,8 @@ TEST(WatchPatternTest, StarStaysWithinOneSegment) {
       {"*.py", ".py", true},
       {"*.py", ".hidden.py", true},
       {"*.py", "app.pyc", false},
-      {"*.py", "lib/app.py", false},  // anchored at the program's directory
+      {"*.py", "lib/app.py", true},  // one segment: at any depth
+      {"./*.py", "lib/app.py", false},
       {"src/*.py", "src/a.py", true},
       {"src/*.py", "src/x/a.py", false},
       {"a*b*c", "abc", true},
@@ -123,7 +125,9 @@ TEST(WatchPatternTest, TrailingSlashCoversEverythingUnder) {
       {"templates/", "templates/index.html", true},
       {"templates/", "templates/a/b.html", true},
       {"templates/", "templatesx/a.html", false},
-      {"templates/", "other/templates/a.html", false},
+      {"templates/", "other/templates/a.html", true},
+      {"./templates/", "other/templates/a.html", false},
+      {"./templates/", "templates/a.html", true},
       {"*/", "a/b", true},
       {"build-*/", "build-1/x/y", true},
       {"build-*/", "build/x", false},
@@ -134,12 +138,46 @@ TEST(WatchPatternTest, PlainNamesAreFilesOrDirectories) {
   ExpectMatches({
       {"app.py", "app.py", true},
       {"app.py", "app.pyc", false},
-      {"app.py", "lib/app.py", false},
+      {"app.py", "lib/app.py", true},
+      {"./app.py", "lib/app.py", false},
+      {"./app.py", "app.py", true},
       {"templates", "templates", true},
       {"templates", "templates/a/b.html", true},
       {"templates", "templatesx", false},
       {"lib/util", "lib/util/x.py", true},
       {"lib/util", "lib/utility.py", false},
+      {"lib/util", "src/lib/util/x.py", false},
+  });
+}
+
+TEST(WatchPatternTest, OneSegmentMatchesAtAnyDepthLikeGitignore) {
+  ExpectMatches({
+      {"*.log", "a.log", true},
+      {"*.log", "logs/a.log", true},
+      {"*.log", "logs/x/y/a.log", true},
+      {"*.log", "logs/a.log/x", false},  // a wildcard covers nothing under
+      {"__pycache__/", "__pycache__/a.pyc", true},
+      {"__pycache__/", "lib/x/__pycache__/a.pyc", true},
+      {"__pycache__/", "lib/__pycache__", true},
+      {"__pycache__/", "lib/__pycache__x/a.pyc", false},
+      {"tmp", "a/tmp/b/c", true},
+      {"src//", "x/src/a.py", true},
+      {"src/.", "x/src/a.py", true},  // normalises to "src/"
+  });
+  EXPECT_FALSE(Pattern("*.log").Anchored());
+  EXPECT_FALSE(Pattern("templates/").Anchored());
+  EXPECT_TRUE(Pattern("./templates/").Anchored());
+  EXPECT_TRUE(Pattern("src/*.py").Anchored());
+  EXPECT_TRUE(Pattern("**/*.py").Anchored());
+}
+
+TEST(WatchPatternTest, SlashBeforeTheLastSegmentAnchors) {
+  ExpectMatches({
+      {"src/*.py", "src/a.py", true},
+      {"src/*.py", "lib/src/a.py", false},
+      {"a/b/", "a/b/c", true},
+      {"a/b/", "x/a/b/c", false},
+      {"src/**/*.py", "x/src/a.py", false},
   });
 }
 
@@ -161,6 +199,23 @@ TEST(WatchPatternTest, DotSlashAndRepeatedSlashesAreNormalised) {
   EXPECT_EQ(Pattern("./src//a.py").ToString(), "src/a.py");
   EXPECT_EQ(Pattern("tmp//").ToString(), "tmp/");
   EXPECT_EQ(Pattern("src/.").ToString(), "src/");
+  EXPECT_EQ(Pattern("*.py").ToString(), "*.py");
+  EXPECT_EQ(Pattern("./app.py").ToString(), "./app.py");
+  EXPECT_EQ(Pattern(".//templates//").ToString(), "./templates/");
+  EXPECT_EQ(Pattern("./src/a.py").ToString(), "src/a.py");
+}
+
+TEST(WatchPatternTest, ToStringParsesBackToTheSamePattern) {
+  for (std::string_view written :
+       {"*.py", "./app.py", "templates/", "./templates/", "src/**/*.py",
+        "./src//a.py", "**", "a/b/"}) {
+    SCOPED_TRACE(written);
+    const WatchPattern pattern = Pattern(written);
+    const WatchPattern again = Pattern(pattern.ToString());
+    EXPECT_EQ(again.ToString(), pattern.ToString());
+    EXPECT_EQ(again.Anchored(), pattern.Anchored());
+    EXPECT_EQ(again.Root(), pattern.Root());
+  }
 }
 
 TEST(WatchPatternTest, RootIsTheDirectoryToWatch) {
@@ -177,8 +232,11 @@ TEST(WatchPatternTest, RootIsTheDirectoryToWatch) {
            {"*.py", ""},
            {"**/*.py", ""},
            {"app.py", ""},
-           {"templates", ""},
-           {"templates/", "templates"},
+           {"./app.py", ""},
+           {"templates", ""},   // at any depth: the whole directory
+           {"templates/", ""},  // at any depth too
+           {"./templates/", "templates"},
+           {"./templates", ""},  // may be a file
            {"a/b/", "a/b"},
            {"a/*/", "a"},
            {"./src//lib/*.py", "src/lib"},
@@ -188,13 +246,68 @@ TEST(WatchPatternTest, RootIsTheDirectoryToWatch) {
   }
 }
 
+TEST(WatchPatternTest, MayMatchUnderSaysWhichDirectoriesToWatch) {
+  struct UnderCase {
+    std::string_view pattern;
+    std::string_view dir;
+    bool may_match;
+  };
+  for (const UnderCase& c : std::vector<UnderCase>{
+           {"src/**/*.py", "", true},
+           {"src/**/*.py", "src", true},
+           {"src/**/*.py", "src/a/b", true},
+           {"src/**/*.py", "docs", false},
+           {"src/*.py", "src", true},
+           {"src/*.py", "src/sub", false},
+           {"./templates/", "templates", true},
+           {"./templates/", "templates/a/b", true},  // covered
+           {"./templates/", "other", false},
+           {"*.py", "any/depth", true},
+           {"./app.py", "", true},
+           {"./app.py", "lib", false},
+           {"a/*/b.py", "a/x", true},
+           {"a/*/b.py", "a/x/y", false},
+           {"./*.d", "conf.d", false},  // a match that covers nothing under
+           {"*.d", "conf.d", true},     // but "conf.d/x.d" may match
+       }) {
+    SCOPED_TRACE(std::string(c.pattern) + " under " + std::string(c.dir));
+    EXPECT_EQ(Pattern(c.pattern).MayMatchUnder(c.dir), c.may_match);
+  }
+}
+
+TEST(WatchPatternTest, MatchesAllUnderSaysWhichDirectoriesToSkip) {
+  struct UnderCase {
+    std::string_view pattern;
+    std::string_view dir;
+    bool all;
+  };
+  for (const UnderCase& c : std::vector<UnderCase>{
+           {"tmp/", "tmp", true},
+           {"tmp/", "a/tmp", true},
+           {"tmp/", "a/tmp/b", true},
+           {"tmp/", "a", false},
+           {"./tmp/", "a/tmp", false},
+           {"build/**", "build", true},
+           {"build/**", "build/x", true},
+           {"build/**", "x/build", false},
+           {"**", "", true},
+           {"*.log", "x.log", false},  // "x.log/a" does not match "*.log"
+           {"src/*.py", "src", false},
+           {"generated", "src/generated", true},  // a plain name covers
+       }) {
+    SCOPED_TRACE(std::string(c.pattern) + " under " + std::string(c.dir));
+    EXPECT_EQ(Pattern(c.pattern).MatchesAllUnder(c.dir), c.all);
+  }
+}
+
 TEST(WatchPatternTest, ParseErrors) {
   EXPECT_EQ(ParseError(""),
             "the pattern is empty; write a path relative to the program's "
             "directory, such as \"src/**/*.py\"");
   EXPECT_EQ(ParseError("/srv/app/*.py"),
-            "watch paths are relative to the program's directory; "
-            "\"/srv/app/*.py\" is absolute");
+            "\"/srv/app/*.py\" is absolute; patterns are relative to the "
+            "program's directory (write \"./name\" for a name only at its "
+            "top)");
   EXPECT_EQ(ParseError("../lib/*.py"),
             "\"../lib/*.py\" has a \"..\" segment, which would leave the "
             "program's directory");
@@ -235,6 +348,13 @@ TEST(IgnoredByDefaultTest, VersionControlAndToolDirectories) {
            "sub/.git/HEAD",
            ".hg/store/x",
            ".svn/entries",
+           ".bzr/branch",
+           ".venv/lib/python3.11/site-packages/x.py",
+           ".tox/py311/x",
+           ".mypy_cache/3.11/x.json",
+           ".pytest_cache/v/x",
+           ".idea/workspace.xml",
+           ".vscode/settings.json",
            "__pycache__/app.cpython-312.pyc",
            "lib/__pycache__/x.pyc",
            "node_modules/left-pad/index.js",
@@ -283,6 +403,8 @@ TEST(IgnoredByDefaultTest, NearMissesAreNotIgnored) {
            "app.py#",
            "49130",
            "node_modules.txt",
+           "venv/x.py",
+           "idea/x",
            "pycache/x.py",
            "kate-swp",
            "",
@@ -302,8 +424,8 @@ TEST(WatchPatternMattersTest, IgnoreWinsOverWatch) {
   EXPECT_TRUE(WatchMatters(watch, ignore, "src/a.py"));
   EXPECT_TRUE(WatchMatters(watch, ignore, "src/x/y.py"));
   EXPECT_TRUE(WatchMatters(watch, ignore, "templates/index.html"));
-  EXPECT_TRUE(WatchMatters(watch, ignore, "logs/a.log"));  // "*.log" is top
-  EXPECT_FALSE(WatchMatters(watch, ignore, "a.log"));      // watch and ignore
+  EXPECT_FALSE(WatchMatters(watch, ignore, "logs/a.log"));  // at any depth
+  EXPECT_FALSE(WatchMatters(watch, ignore, "a.log"));       // watch and ignore
   EXPECT_FALSE(WatchMatters(watch, ignore, "src/generated/pb.py"));
   EXPECT_FALSE(WatchMatters(watch, ignore, "README.md"));  // not watched
   EXPECT_FALSE(WatchMatters(watch, ignore, "tmp/app.py"));
@@ -320,6 +442,26 @@ TEST(WatchPatternMattersTest, DefaultIgnoresWinOverWatch) {
 
 TEST(WatchPatternMattersTest, NothingWatchedMeansNothingMatters) {
   EXPECT_FALSE(WatchMatters({}, {}, "app.py"));
+  EXPECT_FALSE(WatchDirectoryMatters({}, {}, ""));
+}
+
+TEST(WatchPatternMattersTest, DirectoriesWorthWatching) {
+  std::vector<WatchPattern> watch = {Pattern("src/**/*.py"),
+                                     Pattern("./templates/")};
+  std::vector<WatchPattern> ignore = {Pattern("generated/"), Pattern("*.log")};
+  EXPECT_TRUE(WatchDirectoryMatters(watch, ignore, ""));
+  EXPECT_TRUE(WatchDirectoryMatters(watch, ignore, "src"));
+  EXPECT_TRUE(WatchDirectoryMatters(watch, ignore, "src/pkg/sub"));
+  EXPECT_TRUE(WatchDirectoryMatters(watch, ignore, "templates/x"));
+  EXPECT_TRUE(WatchDirectoryMatters(watch, ignore, "src/x.log"));
+  EXPECT_FALSE(WatchDirectoryMatters(watch, ignore, "docs"));
+  EXPECT_FALSE(WatchDirectoryMatters(watch, ignore, "src/generated"));
+  EXPECT_FALSE(WatchDirectoryMatters(watch, ignore, "src/pkg/generated/x"));
+  EXPECT_FALSE(WatchDirectoryMatters(watch, ignore, "src/__pycache__"));
+  EXPECT_FALSE(WatchDirectoryMatters(watch, ignore, "src/.venv/lib"));
+  EXPECT_FALSE(WatchDirectoryMatters(watch, ignore, "templates/.git"));
+  // A directory whose name looks like an editor's file is a directory.
+  EXPECT_TRUE(WatchDirectoryMatters(watch, ignore, "src/old~"));
 }
 
 }  // namespace
