@@ -42,30 +42,47 @@ bool Contains(std::string_view text, char c) {
   return text.find(c) != std::string_view::npos;
 }
 
+// `key`'s value as an array, or null after an error that shows
+// `example` (`sockets must be an array of socket names like ["http"], not
+// a string; write ["http"]`).
+const toml::array* ArrayOrError(TableReader& reader, const toml::node& node,
+                                std::string_view key,
+                                std::string_view example) {
+  const toml::array* array = node.as_array();
+  if (array != nullptr) return array;
+  std::string message = std::string(key) + " must be an array of " +
+                        std::string(example) + ", not " + Describe(node);
+  if (node.is_string()) {
+    message += "; write [" + Quoted(node.as_string()->get()) + "]";
+  }
+  reader.Error(node, message);
+  return nullptr;
+}
+
+// Entry `index` of `key`'s array as a string, or null after an error.
+const std::string* StringEntryOrError(TableReader& reader,
+                                      const toml::node& entry,
+                                      std::string_view key,
+                                      std::size_t index) {
+  if (entry.is_string()) return &entry.as_string()->get();
+  reader.Error(entry, std::string(key) + "[" + std::to_string(index) +
+                          "] must be a string, not " + Describe(entry));
+  return nullptr;
+}
+
 // `sockets = ["http", "admin"]`: names of [socket.NAME] tables. Every name
 // written goes into `*sockets` once, known or not, so that an unknown one is
 // reported here and not again at each {fd:NAME}.
 void ReadSocketList(const LoadContext& context, TableReader& reader,
                     const toml::node& node, std::vector<std::string>* sockets) {
-  const toml::array* array = node.as_array();
-  if (array == nullptr) {
-    std::string message =
-        R"(sockets must be an array of socket names like ["http"], not )" +
-        Describe(node);
-    if (node.is_string()) {
-      message += "; write [" + Quoted(node.as_string()->get()) + "]";
-    }
-    reader.Error(node, message);
-    return;
-  }
+  const toml::array* array =
+      ArrayOrError(reader, node, "sockets", R"(socket names like ["http"])");
+  if (array == nullptr) return;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node& entry = *array->get(i);
-    if (!entry.is_string()) {
-      reader.Error(entry, "sockets[" + std::to_string(i) +
-                              "] must be a string, not " + Describe(entry));
-      continue;
-    }
-    const std::string& name = entry.as_string()->get();
+    const std::string* written = StringEntryOrError(reader, entry, "sockets", i);
+    if (written == nullptr) continue;
+    const std::string& name = *written;
     if (std::find(sockets->begin(), sockets->end(), name) != sockets->end()) {
       reader.Error(entry, "sockets: " + Quoted(name) +
                               " is listed twice; a worker gets each socket "
@@ -442,32 +459,20 @@ void ReadPatterns(TableReader& reader, const toml::node& node,
                   std::string_view key, std::vector<std::string>* written,
                   std::vector<PatternEntry>* parsed) {
   const std::string name(key);
-  const toml::array* array = node.as_array();
-  if (array == nullptr) {
-    std::string message = name +
-                          R"( must be an array of paths like ["src/**/*.py", )"
-                          R"("templates/"], not )" +
-                          Describe(node);
-    if (node.is_string()) {
-      message += "; write [" + Quoted(node.as_string()->get()) + "]";
-    }
-    reader.Error(node, message);
-    return;
-  }
+  const toml::array* array = ArrayOrError(
+      reader, node, key, R"(paths like ["src/**/*.py", "templates/"])");
+  if (array == nullptr) return;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node& entry = *array->get(i);
-    if (!entry.is_string()) {
-      reader.Error(entry, name + "[" + std::to_string(i) +
-                              "] must be a string, not " + Describe(entry));
-      continue;
-    }
+    const std::string* entry_text = StringEntryOrError(reader, entry, key, i);
+    if (entry_text == nullptr) continue;
     if (written->size() == static_cast<std::size_t>(kMaxWatchPatterns)) {
       reader.Error(entry, name + ": at most " +
                               std::to_string(kMaxWatchPatterns) +
                               " patterns are allowed");
       return;
     }
-    const std::string& text = entry.as_string()->get();
+    const std::string& text = *entry_text;
     std::variant<WatchPattern, std::string> pattern = WatchPattern::Parse(text);
     if (const std::string* error = std::get_if<std::string>(&pattern)) {
       reader.Error(entry, name + ": " + *error);

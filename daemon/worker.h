@@ -98,9 +98,6 @@ class Worker {
   // carries on the slot's restart count.
   void Promote(const Worker& replaced);
 
-  // The spec to use from the next start on (reload, later).
-  void SetSpec(const ProgramSpec* spec) { spec_ = spec; }
-
   const ProgramSpec& spec() const { return *spec_; }
   int instance() const { return instance_; }
   WorkerState state() const { return state_; }
