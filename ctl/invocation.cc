@@ -1,5 +1,7 @@
 #include "ctl/invocation.h"
 
+#include <sys/stat.h>
+
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -195,11 +197,26 @@ std::variant<proto::Request, std::string> BuildRequest(
   return request;
 }
 
-std::string ResolveSocketPath(const std::optional<std::string>& flag,
-                              const char* env_socket) {
+std::string ChooseSocketPath(
+    const std::optional<std::string>& flag, const char* env_socket,
+    const std::string& own_default,
+    const std::function<bool(const std::string&)>& exists) {
   if (flag) return *flag;
   if (env_socket != nullptr && env_socket[0] != '\0') return env_socket;
-  return proto::DefaultControlSocketPath();
+  if (own_default != proto::kSystemControlSocket && !exists(own_default) &&
+      exists(proto::kSystemControlSocket)) {
+    return proto::kSystemControlSocket;
+  }
+  return own_default;
+}
+
+std::string ResolveSocketPath(const std::optional<std::string>& flag,
+                              const char* env_socket) {
+  return ChooseSocketPath(flag, env_socket, proto::DefaultControlSocketPath(),
+                          [](const std::string& path) {
+                            struct stat info;
+                            return ::stat(path.c_str(), &info) == 0;
+                          });
 }
 
 }  // namespace workerd::ctl

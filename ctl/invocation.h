@@ -3,6 +3,7 @@
 // so that a typo is reported as a usage error and nothing is sent.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -45,8 +46,15 @@ std::variant<proto::Request, std::string> BuildRequest(
     const Invocation& invocation);
 
 // The control socket to use: --socket, else a non-empty WORKERD_SOCKET
-// (`env_socket`, nullptr when unset), else proto's default.
+// (`env_socket`, nullptr when unset), else proto's default; and when that
+// (a user's own workerd) does not exist but the system daemon's does, the
+// system daemon's, so that members of its control_group need no flag.
 std::string ResolveSocketPath(const std::optional<std::string>& flag,
                               const char* env_socket);
+// The rule itself, for a given default and a given test of existence.
+std::string ChooseSocketPath(
+    const std::optional<std::string>& flag, const char* env_socket,
+    const std::string& own_default,
+    const std::function<bool(const std::string&)>& exists);
 
 }  // namespace workerd::ctl

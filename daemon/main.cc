@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <exception>
 #include <string>
 
@@ -18,6 +20,7 @@
 #include "daemon/log_router.h"
 #include "daemon/logging.h"
 #include "daemon/orphan_reaper.h"
+#include "daemon/service_notifier.h"
 #include "daemon/spawner.h"
 #include "daemon/supervisor.h"
 #include "daemon/unix_socket.h"
@@ -50,7 +53,18 @@ int CountWorkers(const Config& config) {
   return workers;
 }
 
+// Logs why workerd cannot run and, under systemd, puts it in the unit's
+// status line too, where `systemctl status` shows it.
+int CannotRun(ServiceNotifier* service, const std::string& error,
+              int status = proto::kDaemonFailure) {
+  spdlog::error("{}", error);
+  if (service != nullptr) service->Status("cannot run: " + error);
+  return status;
+}
+
 int Run(const std::string& config_path, bool check_only, bool dev) {
+  std::unique_ptr<ServiceNotifier> service =
+      check_only ? nullptr : ServiceNotifier::FromEnvironment();
   ConfigLoad load = LoadConfigFile(config_path);
   if (!load.config) {
     for (const ConfigError& error : load.errors) {
@@ -58,6 +72,11 @@ int Run(const std::string& config_path, bool check_only, bool dev) {
     }
     std::fprintf(stderr, "workerd: %s is not valid; nothing was started\n",
                  config_path.c_str());
+    if (service != nullptr) {
+      service->Status(load.errors.empty()
+                          ? config_path + " is not valid"
+                          : load.errors.front().ToString());
+    }
     return proto::kDaemonConfigInvalid;
   }
   Config& config = *load.config;
@@ -89,8 +108,7 @@ int Run(const std::string& config_path, bool check_only, bool dev) {
   // and a port taken by someone else is an error at start, not at spawn.
   auto listeners = Listeners::Open(config, TakeInheritedSockets());
   if (auto* error = std::get_if<std::string>(&listeners)) {
-    spdlog::error("{}", *error);
-    return proto::kDaemonFailure;
+    return CannotRun(service.get(), *error);
   }
   for (const SocketSpec& socket : config.sockets) {
     spdlog::info("socket {}: listening on {} ({})", socket.name,
@@ -104,8 +122,7 @@ int Run(const std::string& config_path, bool check_only, bool dev) {
   auto listener = ListenUnix(socket_path, config.daemon.control_mode,
                              config.daemon.control_group_gid);
   if (auto* error = std::get_if<std::string>(&listener)) {
-    spdlog::error("{}", *error);
-    return proto::kDaemonFailure;
+    return CannotRun(service.get(), *error);
   }
 
   EventLoop loop;
@@ -117,8 +134,7 @@ int Run(const std::string& config_path, bool check_only, bool dev) {
                  .stderr_lines =
                      dev_mode && ColourWanted(STDERR_FILENO, environ)});
   if (auto* error = std::get_if<std::string>(&logs)) {
-    spdlog::error("{}", *error);
-    return proto::kDaemonFailure;
+    return CannotRun(service.get(), *error);
   }
   LogRouter& log_router = *std::get<std::unique_ptr<LogRouter>>(logs);
   ProcessSpawner spawner;
@@ -132,9 +148,18 @@ int Run(const std::string& config_path, bool check_only, bool dev) {
                        policy, commands);
   spdlog::info("workerd {} running {}; control socket {}", proto::Version(),
                config_path, server.path());
+  supervisor.ReportTo(service.get());
+  // The loop feeds systemd's watchdog itself (WATCHDOG_USEC, at about a
+  // third of it): if the loop hangs, the pings stop and systemd steps in.
+  if (const int watchdog = sd_event_set_watchdog(loop.Get(), 1);
+      watchdog > 0) {
+    spdlog::info("sending WATCHDOG=1 to the service manager");
+  } else if (watchdog < 0) {
+    spdlog::warn("cannot feed the service manager's watchdog: {}",
+                 std::strerror(-watchdog));
+  }
   if (auto error = supervisor.Begin()) {
-    spdlog::error("{}", *error);
-    return proto::kDaemonFailure;
+    return CannotRun(service.get(), *error);
   }
   int status = loop.Run();
   server.FlushAll();

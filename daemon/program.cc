@@ -95,6 +95,14 @@ bool Program::Held() const {
       [](const std::unique_ptr<Worker>& worker) { return worker->Held(); });
 }
 
+bool Program::Settled() const {
+  if (rollout_ || static_cast<int>(workers_.size()) != wanted_) return false;
+  for (const auto& worker : workers_) {
+    if (!worker->Settled()) return false;
+  }
+  return true;
+}
+
 bool Program::Idle() const {
   bool idle = true;
   ForEachWorker([&](const Worker& worker) {

@@ -69,6 +69,9 @@ class Program : private RolloutSlots {
 
   // No worker has a process (all stopped, exited, fatal or backing off).
   bool Idle() const;
+  // Every slot wanted exists and its worker has settled (Worker::Settled),
+  // slots being retired are gone, and no rollout is in progress.
+  bool Settled() const;
   // Some slot waits for, or is blocked by, the program's dependencies.
   bool Held() const;
   // Counts starts and restarts by request (Start of something not

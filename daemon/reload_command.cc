@@ -54,17 +54,6 @@ Json ReloadJson(const ReloadPlan& plan, bool dry_run,
           {"warnings", plan.warnings}};
 }
 
-// Every slot wanted exists and has settled, and retired slots are gone.
-bool ProgramSettled(const Program& program) {
-  if (static_cast<int>(program.workers().size()) != program.wanted()) {
-    return false;
-  }
-  for (const auto& worker : program.workers()) {
-    if (!worker->Settled()) return false;
-  }
-  return true;
-}
-
 // The first worker of a running program that did not reach its aim.
 std::optional<std::string> ProgramFailure(const Program& program) {
   if (!program.active()) return std::nullopt;
@@ -126,16 +115,8 @@ void ControlCommands::Reload(const proto::Request& request, Reply& reply) {
   }
 
   auto settled = [this, pending] {
-    if (pending->rollouts_running > 0) return false;
-    for (const ProgramReload& entry : pending->plan.programs) {
-      if (entry.action == ReloadAction::kStopped) {
-        if (supervisor_.Retiring(entry.name)) return false;
-        continue;
-      }
-      const Program* program = supervisor_.FindProgram(entry.name);
-      if (program != nullptr && !ProgramSettled(*program)) return false;
-    }
-    return true;
+    return pending->rollouts_running == 0 &&
+           supervisor_.ReloadSettled(pending->plan);
   };
   auto answer = [this, pending, path] {
     std::string first_failure;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
@@ -63,6 +64,7 @@ enum class ChildStage : int32_t {
   kSetgid,
   kSetuid,
   kSigmask,
+  kParentDeathSignal,
   kJournal,
   kExec,
 };
@@ -97,6 +99,8 @@ struct ChildPlan {
   gid_t gid;
   bool set_uid;
   uid_t uid;
+  int parent_death_signal;  // 0: none
+  pid_t parent_pid;         // workerd, to tell whether it died already
   // The journal's stream socket, or journal_address_length 0 for none;
   // the headers for fd 1 and fd 2.
   sockaddr_un journal_address;
@@ -265,6 +269,20 @@ WORKERD_CHILD_CODE int ChildMain(void* arg) {
     }
   }
 
+  // After the credentials: changing them clears the parent-death signal.
+  if (plan.parent_death_signal != 0) {
+    if (long r = ChildSyscall(SYS_prctl, PR_SET_PDEATHSIG,
+                              plan.parent_death_signal);
+        r < 0) {
+      ChildFail(error_fd, ChildStage::kParentDeathSignal, r);
+    }
+    // workerd died before the signal was armed: nobody would supervise
+    // this worker, and nobody reads the error pipe either.
+    if (ChildSyscall(SYS_getppid) != plan.parent_pid) {
+      ChildSyscall(SYS_exit_group, 127);
+    }
+  }
+
   // After the credentials: the journal records the user that connects.
   if (plan.journal_address_length > 0) {
     for (int target = 1; target <= 2; ++target) {
@@ -348,6 +366,8 @@ SpawnError ErrorFromChild(const ChildFailure& failure,
                        failure.error);
     case ChildStage::kSigmask:
       return MakeError("sigprocmask", "", failure.error);
+    case ChildStage::kParentDeathSignal:
+      return MakeError("prctl", "PR_SET_PDEATHSIG", failure.error);
     case ChildStage::kJournal:
       return MakeError("journal",
                        request.journal ? request.journal->socket_path : "",
@@ -541,6 +561,8 @@ SpawnResult ProcessSpawner::Spawn(const SpawnRequest& request) {
   plan.gid = creds.gid.value_or(0);
   plan.set_uid = creds.uid.has_value();
   plan.uid = creds.uid.value_or(0);
+  plan.parent_death_signal = request.parent_death_signal;
+  plan.parent_pid = ::getpid();
 
   if (request.journal) {
     const std::string& path = request.journal->socket_path;

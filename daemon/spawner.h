@@ -41,6 +41,10 @@ struct SpawnRequest {
   // has no passwd entry.
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
+  // Sent to the child by the kernel if workerd dies first (prctl
+  // PR_SET_PDEATHSIG, set after the credentials change, which clears it);
+  // 0: none. A child started after workerd already died exits 127.
+  int parent_death_signal = 0;
 };
 
 struct SpawnedProcess {

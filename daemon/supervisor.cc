@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <utility>
@@ -106,6 +107,14 @@ std::optional<std::string> Supervisor::Begin() {
     spdlog::info("{}: not started (autostart = false)", program->name());
   }
   spdlog::info("started {} workers of {} programs", workers, started);
+  if (service_ != nullptr) {
+    WhenSettled([this] { return shutting_down_ || StartSettled(programs_); },
+                [this] {
+                  if (shutting_down_) return;
+                  service_->Ready(CurrentStatus());
+                  spdlog::debug("told the service manager: ready");
+                });
+  }
   return std::nullopt;
 }
 
@@ -216,7 +225,18 @@ void Supervisor::OnWorkerChange() {
     if (!shutting_down_) dependencies_.Check();
     AdvanceStops();
     CheckShutdownDone();
+    ReportStatus();
   });
+}
+
+std::string Supervisor::CurrentStatus() const {
+  if (!shutting_down_) return StatusSummary(programs_);
+  const int left = RunningWorkers();
+  return fmt::format("stopping: {} worker{} left", left, left == 1 ? "" : "s");
+}
+
+void Supervisor::ReportStatus() {
+  if (service_ != nullptr) service_->Status(CurrentStatus());
 }
 
 void Supervisor::CheckWaiters() {
@@ -237,6 +257,7 @@ void Supervisor::Shutdown(std::function<void()> done) {
   // A save now must not start what is being stopped.
   watchers_.clear();
   spdlog::info("shutting down: stopping {} workers", RunningWorkers());
+  if (service_ != nullptr) service_->Stopping(CurrentStatus());
   std::vector<Program*> everything;
   for (auto& program : programs_) everything.push_back(program.get());
   shutdown_stop_.emplace(dependencies_.StopInOrder(std::move(everything)));

@@ -23,6 +23,7 @@
 #include "daemon/ordered_stop.h"
 #include "daemon/program.h"
 #include "daemon/reload_plan.h"
+#include "daemon/service_notifier.h"
 #include "daemon/spawner.h"
 #include "daemon/watcher.h"
 
@@ -65,6 +66,12 @@ class Supervisor {
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
 
+  // Keeps the service manager informed from now on (service_notifier.h):
+  // READY=1 once the autostart programs' start has settled, STATUS= as
+  // workers change, RELOADING=1 and READY=1 around a reload, STOPPING=1.
+  // Before Begin; `notifier` must outlive the supervisor.
+  void ReportTo(ServiceNotifier* notifier) { service_ = notifier; }
+
   // Opens the notify socket, starts the autostart programs and begins
   // handling signals. An error (a sentence) means nothing was started.
   std::optional<std::string> Begin();
@@ -89,6 +96,9 @@ class Supervisor {
       bool dry_run, const RolloutObserverFactory& observe = {});
   // A program removed by a reload whose workers are not all gone yet.
   bool Retiring(std::string_view name) const;
+  // What `plan` set in motion has come to rest: removed programs are gone,
+  // and the others' rollouts ended and their workers settled.
+  bool ReloadSettled(const ReloadPlan& plan) const;
 
   const Config& config() const { return config_; }
   const std::vector<std::unique_ptr<Program>>& programs() const {
@@ -148,6 +158,9 @@ class Supervisor {
   void WatchPrograms(const ReloadPlan* plan);
   void OnWatchedChange(const std::string& program, const WatchTrigger& trigger);
   void OnWorkerChange();
+  // STATUS= for the service manager, when there is one.
+  void ReportStatus();
+  std::string CurrentStatus() const;
   void CheckWaiters();
   void AdvanceStops();
   void CheckShutdownDone();
@@ -191,6 +204,10 @@ class Supervisor {
 
   // Development mode: a watcher per program with `watch`, by name.
   std::map<std::string, std::unique_ptr<Watcher>> watchers_;
+
+  ServiceNotifier* service_ = nullptr;
+  // Counts reloads: READY=1 is sent for the latest one only.
+  int reloads_ = 0;
 
   std::vector<EventSource> signal_sources_;
   std::unique_ptr<OrphanReaper> reaper_;

@@ -17,7 +17,26 @@ namespace workerd {
 
 std::variant<ReloadPlan, ReloadError> Supervisor::Reload(
     bool dry_run, const RolloutObserverFactory& observe) {
+  const bool tell_service = service_ != nullptr && !dry_run;
+  if (tell_service) service_->Reloading("reloading " + config_.path);
   auto result = TryReload(dry_run, observe);
+  if (tell_service) {
+    const int reload = ++reloads_;
+    if (auto* plan = std::get_if<ReloadPlan>(&result)) {
+      WhenSettled(
+          [this, plan = *plan] {
+            return shutting_down_ || ReloadSettled(plan);
+          },
+          [this, reload] {
+            // A later reload, or the shutdown, has the last word.
+            if (shutting_down_ || reload != reloads_) return;
+            service_->Ready(CurrentStatus());
+          });
+    } else {
+      // Nothing changed: still running the configuration it had.
+      service_->Ready(CurrentStatus());
+    }
+  }
   if (auto* error = std::get_if<ReloadError>(&result)) {
     for (const std::string& message : error->messages) {
       spdlog::error("reload: {}", message);
@@ -130,8 +149,10 @@ void Supervisor::ApplyReload(Config next, ReloadPlan& plan,
         break;
       case ReloadAction::kRolled:
       case ReloadAction::kRestarted: {
-        // Fewer slots to replace when scaling down; new slots start with
-        // the new definition anyway when scaling up.
+        // Every slot running now, `workerctl scale` included; fewer when
+        // the file scales down, and new slots start with the new
+        // definition anyway when it scales up.
+        const int running_slots = program->wanted();
         if (entry.from != entry.to) program->Scale(entry.to);
         if (!program->active()) {
           entry.message = "not running; its next start uses the new definition";
@@ -144,7 +165,7 @@ void Supervisor::ApplyReload(Config next, ReloadPlan& plan,
           break;
         }
         std::vector<int> instances(
-            static_cast<std::size_t>(std::min(entry.from, entry.to)));
+            static_cast<std::size_t>(std::min(running_slots, program->wanted())));
         std::iota(instances.begin(), instances.end(), 0);
         if (instances.empty()) break;
         program->Roll(std::move(instances),
@@ -185,6 +206,18 @@ bool Supervisor::Retiring(std::string_view name) const {
                      [&](const std::unique_ptr<Program>& program) {
                        return program->name() == name;
                      });
+}
+
+bool Supervisor::ReloadSettled(const ReloadPlan& plan) const {
+  for (const ProgramReload& entry : plan.programs) {
+    if (entry.action == ReloadAction::kStopped) {
+      if (Retiring(entry.name)) return false;
+      continue;
+    }
+    const Program* program = FindProgram(entry.name);
+    if (program != nullptr && !program->Settled()) return false;
+  }
+  return true;
 }
 
 void Supervisor::ForgetRetiredPrograms() {

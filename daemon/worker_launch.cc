@@ -58,6 +58,14 @@ SpawnRequest MakeSpawnRequest(const ProgramSpec& spec, int instance,
     request.argv.push_back(ExpandPlaceholders(word, values));
   }
   request.env = inherited;
+  // It names workerd's own stderr stream: true of a worker that writes to
+  // workerd's stdout and stderr, false of one whose output is captured (or
+  // that opens journal streams of its own).
+  if (spec.log != LogMode::kInherit) {
+    std::erase_if(request.env, [](const std::string& assignment) {
+      return KeyOf(assignment) == "JOURNAL_STREAM";
+    });
+  }
   for (const auto& [key, value] : spec.env) {
     Set(request.env, key, ExpandPlaceholders(value, values));
   }
@@ -75,6 +83,10 @@ SpawnRequest MakeSpawnRequest(const ProgramSpec& spec, int instance,
   request.directory = spec.directory;
   request.uid = spec.uid;
   request.gid = spec.gid;
+  // If workerd dies, the worker stops the way `workerctl stop` would have
+  // stopped it (a pre-fork server takes its own children along); anything
+  // left is the service manager's cgroup's to clean up.
+  request.parent_death_signal = spec.stop_signal;
   return request;
 }
 

@@ -11,7 +11,7 @@ std::string DefaultControlSocketPath() {
 }
 
 std::string DefaultControlSocketPath(uid_t euid, const char* xdg_runtime_dir) {
-  if (euid == 0) return "/run/workerd/control.sock";
+  if (euid == 0) return kSystemControlSocket;
   if (xdg_runtime_dir != nullptr && xdg_runtime_dir[0] == '/') {
     std::string dir = xdg_runtime_dir;
     while (dir.size() > 1 && dir.back() == '/') dir.pop_back();

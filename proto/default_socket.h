@@ -9,6 +9,9 @@
 
 namespace workerd::proto {
 
+// The system daemon's socket: root's default, and the packaged unit's.
+inline constexpr const char* kSystemControlSocket = "/run/workerd/control.sock";
+
 // The default for the current process: /run/workerd/control.sock when the
 // effective user is root; otherwise $XDG_RUNTIME_DIR/workerd/control.sock;
 // otherwise /tmp/workerd-UID/control.sock. WORKERD_SOCKET is not consulted:

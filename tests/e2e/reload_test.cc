@@ -513,6 +513,37 @@ TEST(Reload, SighupReloads) {
   EXPECT_EQ(Pids(unchanged), Pids(after)) << unchanged.dump(2);
 }
 
+TEST(Reload, AChangedProgramRollsEverySlotScaledAtRuntime) {
+  Daemon daemon(R"toml(
+[program.web]
+command = ["@WORKER@", "--report", "@DIR@/web.{instance}.v1"]
+start_period = "100ms"
+)toml");
+  ASSERT_TRUE(daemon.Start());
+  CommandResult scale = daemon.RunCtl({"scale", "web=3"});
+  ASSERT_EQ(scale.exit_code, 0) << scale.out << scale.err;
+  Json before;
+  ASSERT_TRUE(daemon.WaitFor(
+      [](const Json& s) { return AllInState(s, "web", 3, "ready"); },
+      "3 ready workers", kDeadline, &before));
+
+  // The file still says one worker; the three running are all replaced.
+  daemon.RewriteConfig(R"toml(
+[program.web]
+command = ["@WORKER@", "--report", "@DIR@/web.{instance}.v2"]
+start_period = "100ms"
+)toml");
+  CommandResult reload = daemon.RunCtl({"reload"});
+  EXPECT_EQ(reload.exit_code, 0) << reload.out << reload.err;
+  Json after = daemon.Status();
+  ASSERT_EQ(WantedOf(after, "web"), 3) << after.dump(2);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(PidOf(after, "web", i), PidOf(before, "web", i)) << i;
+    EXPECT_TRUE(WaitForReport(daemon.Path("web." + std::to_string(i) + ".v2")))
+        << "web:" << i << " runs the old command";
+  }
+}
+
 TEST(Reload, KeptSocketServesWithoutRefusalWhileItsProgramRolls) {
   const int port = FreePort();
   ASSERT_GT(port, 0);

@@ -1,13 +1,21 @@
 // Stopping end to end: one instance, a worker that ignores its stop signal
 // (the whole process group must go), workerd's own exit on SIGTERM (bounded
 // by shutdown_timeout, hurried by a second SIGTERM) and on `shutdown`, and
-// the reaping of daemonized grandchildren.
+// the reaping of daemonized grandchildren; and workers that stop on their
+// own when workerd is killed.
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "tests/support/harness.h"
 
@@ -246,6 +254,74 @@ start_period = "0s"
   Json status = daemon.Status();
   EXPECT_EQ(StateOf(status, "web", 0), "ready");
   EXPECT_EQ(Field(status, "web", 0, "restarts"), 0);
+}
+
+// Adopts the orphans of the test's descendants (as systemd's manager or
+// PID 1 would) while it exists, so that a test can learn how they ended.
+class AdoptOrphans {
+ public:
+  AdoptOrphans() { prctl(PR_SET_CHILD_SUBREAPER, 1); }
+  ~AdoptOrphans() { prctl(PR_SET_CHILD_SUBREAPER, 0); }
+  AdoptOrphans(const AdoptOrphans&) = delete;
+  AdoptOrphans& operator=(const AdoptOrphans&) = delete;
+};
+
+// Waits for an adopted child's end: its wait status, or nullopt (and a
+// failure) when it is still running after the deadline.
+std::optional<int> WaitAdopted(pid_t pid, const std::string& what) {
+  const auto until = std::chrono::steady_clock::now() + kDeadline;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    const pid_t reaped = waitpid(pid, &status, WNOHANG);
+    if (reaped == pid) return status;
+    if (reaped < 0) {
+      ADD_FAILURE() << what << " (pid " << pid << ") was not adopted: "
+                    << strerror(errno);
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(Millis(5));
+  }
+  ADD_FAILURE() << what << " (pid " << pid << ") still runs without workerd";
+  return std::nullopt;
+}
+
+TEST(Stop, WorkersGetTheirStopSignalWhenWorkerdIsKilled) {
+  AdoptOrphans adopt;
+  Daemon daemon(R"toml(
+[program.web]
+command = ["@WORKER@", "--term-exit-code", "42", "--pidfile", "@DIR@/web.{instance}.pid"]
+workers = 2
+start_period = "100ms"
+
+[program.stubborn]
+command = ["@WORKER@", "--ignore-term", "--pidfile", "@DIR@/stubborn.pid"]
+stop_signal = "INT"
+start_period = "100ms"
+)toml");
+  ASSERT_TRUE(daemon.Start());
+  // Pidfiles: their signal handling is in place.
+  auto web0 = daemon.ReadPidfile(daemon.Path("web.0.pid"));
+  auto web1 = daemon.ReadPidfile(daemon.Path("web.1.pid"));
+  auto stubborn = daemon.ReadPidfile(daemon.Path("stubborn.pid"));
+  ASSERT_TRUE(web0 && web1 && stubborn);
+
+  // No shutdown, no stop: workerd is gone at once.
+  daemon.Signal(SIGKILL);
+  EXPECT_EQ(daemon.WaitForExit(), 128 + SIGKILL);
+
+  // The kernel signals each worker as workerd dies: web with SIGTERM (it
+  // exits 42 on it), stubborn with its stop_signal, SIGINT (it ignores
+  // SIGTERM; SIGINT makes it exit 0). Neither was SIGKILLed.
+  for (pid_t pid : {*web0, *web1}) {
+    auto status = WaitAdopted(pid, "web");
+    ASSERT_TRUE(status);
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 42)
+        << "web exited with wait status " << *status;
+  }
+  auto status = WaitAdopted(*stubborn, "stubborn");
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << "stubborn exited with wait status " << *status;
 }
 
 }  // namespace

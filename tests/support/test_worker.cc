@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -324,6 +325,9 @@ std::string Report(int argc, char** argv) {
                      std::istreambuf_iterator<char>());
   out << "sigblk=" << StatusField(status, "SigBlk") << "\n";
   out << "sigign=" << StatusField(status, "SigIgn") << "\n";
+  int pdeathsig = 0;
+  prctl(PR_GET_PDEATHSIG, &pdeathsig);
+  out << "pdeathsig=" << pdeathsig << "\n";
   out << "uid=" << getuid() << "\n";
   out << "euid=" << geteuid() << "\n";
   out << "gid=" << getgid() << "\n";

@@ -248,6 +248,29 @@ TEST(BuildRequestTest, LogsReopenIsReopenLogsAlone) {
   EXPECT_EQ(Usage(with_stream), not_with);
 }
 
+TEST(ResolveSocketPathTest, TheSystemDaemonsSocketWhenTheUsersOwnIsMissing) {
+  const std::string own = "/run/user/1000/workerd/control.sock";
+  auto only = [](std::string present) {
+    return [present](const std::string& path) { return path == present; };
+  };
+  EXPECT_EQ(ChooseSocketPath(std::nullopt, nullptr, own,
+                             only(proto::kSystemControlSocket)),
+            proto::kSystemControlSocket);
+  // A user's own workerd comes first; with neither, the error names the
+  // user's own path.
+  EXPECT_EQ(ChooseSocketPath(std::nullopt, nullptr, own,
+                             [](const std::string&) { return true; }),
+            own);
+  EXPECT_EQ(ChooseSocketPath(std::nullopt, nullptr, own, only("")), own);
+  // Explicit choices are never second-guessed.
+  EXPECT_EQ(ChooseSocketPath(std::nullopt, "/b.sock", own,
+                             only(proto::kSystemControlSocket)),
+            "/b.sock");
+  EXPECT_EQ(ChooseSocketPath(std::string("/a.sock"), nullptr, own,
+                             only(proto::kSystemControlSocket)),
+            "/a.sock");
+}
+
 TEST(ResolveSocketPathTest, FlagThenEnvironmentThenDefault) {
   EXPECT_EQ(ResolveSocketPath(std::string("/a.sock"), "/b.sock"), "/a.sock");
   EXPECT_EQ(ResolveSocketPath(std::nullopt, "/b.sock"), "/b.sock");

@@ -389,11 +389,14 @@ TEST_F(SpawnerTest, SwitchesUserAndGroups) {
   }
   request.uid = 65534;
   request.gid = 65534;
+  // Changing credentials clears it: it must be armed after the switch.
+  request.parent_death_signal = SIGTERM;
   // The report lands in a directory the new user may write to.
   chmod(dir_.c_str(), 0777);
   MustSpawn(request);
   auto report = WaitForReport(Path("report"));
   ASSERT_TRUE(report);
+  EXPECT_EQ((*report)["pdeathsig"], std::to_string(SIGTERM));
   EXPECT_EQ((*report)["uid"], "65534");
   EXPECT_EQ((*report)["euid"], "65534");
   EXPECT_EQ((*report)["gid"], "65534");

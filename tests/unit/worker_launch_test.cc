@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 namespace workerd {
 namespace {
@@ -38,6 +39,28 @@ TEST(MakeSpawnRequestTest, ExpandsAndLayersTheEnvironment) {
   EXPECT_EQ(request.directory, "/srv");
   EXPECT_EQ(request.uid, 33u);
   EXPECT_EQ(request.gid, 34u);
+}
+
+TEST(MakeSpawnRequestTest, TheParentDeathSignalIsTheStopSignal) {
+  ProgramSpec spec;
+  spec.command = {"app"};
+  spec.stop_signal = SIGQUIT;
+  EXPECT_EQ(MakeSpawnRequest(spec, 0, {}).parent_death_signal, SIGQUIT);
+}
+
+TEST(MakeSpawnRequestTest, JournalStreamOnlyReachesWorkersWritingToOurStderr) {
+  ProgramSpec spec;
+  spec.command = {"app"};
+  const std::vector<std::string> inherited = {"JOURNAL_STREAM=8:1234",
+                                              "PATH=/bin"};
+  spec.log = LogMode::kInherit;
+  EXPECT_THAT(MakeSpawnRequest(spec, 0, inherited).env,
+              Contains("JOURNAL_STREAM=8:1234"));
+  for (LogMode captured : {LogMode::kFile, LogMode::kJournal, LogMode::kNull}) {
+    spec.log = captured;
+    EXPECT_THAT(MakeSpawnRequest(spec, 0, inherited).env,
+                Not(Contains("JOURNAL_STREAM=8:1234")));
+  }
 }
 
 }  // namespace
