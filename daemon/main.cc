@@ -149,8 +149,8 @@ int Run(const std::string& config_path, bool check_only, bool dev) {
   spdlog::info("workerd {} running {}; control socket {}", proto::Version(),
                config_path, server.path());
   supervisor.ReportTo(service.get());
-  // The loop feeds systemd's watchdog itself (WATCHDOG_USEC, at about a
-  // third of it): if the loop hangs, the pings stop and systemd steps in.
+  // The loop feeds systemd's watchdog itself, well within WATCHDOG_USEC:
+  // if the loop hangs, the pings stop and systemd steps in.
   if (const int watchdog = sd_event_set_watchdog(loop.Get(), 1);
       watchdog > 0) {
     spdlog::info("sending WATCHDOG=1 to the service manager");
