@@ -16,11 +16,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "tests/support/harness.h"
@@ -55,7 +58,10 @@ struct Notification {
 };
 
 // The service manager's end of NOTIFY_SOCKET: every datagram received, in
-// order.
+// order. A thread reads them as they come, as systemd does: a Unix
+// datagram socket holds only a few unread messages
+// (net.unix.max_dgram_qlen) before the sender blocks, and workerd would
+// stall in sd_notify while the test waits for something else.
 class NotifyListener {
  public:
   explicit NotifyListener(std::string path) : path_(std::move(path)) {
@@ -66,9 +72,13 @@ class NotifyListener {
     if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&address),
                         sizeof(address)) != 0) {
       ADD_FAILURE() << "cannot bind " << path_ << ": " << strerror(errno);
+      return;
     }
+    reader_ = std::thread([this] { Read(); });
   }
   ~NotifyListener() {
+    stop_ = true;
+    if (reader_.joinable()) reader_.join();
     if (fd_ >= 0) close(fd_);
   }
   NotifyListener(const NotifyListener&) = delete;
@@ -76,46 +86,56 @@ class NotifyListener {
 
   std::string Assignment() const { return "NOTIFY_SOCKET=" + path_; }
 
-  // Reads datagrams until one satisfies `wanted` (and returns its index in
-  // received()), or the deadline passes (nullopt plus a failure naming
-  // `what` and listing what came).
+  // Polls until a datagram from index `from` on satisfies `wanted`, and
+  // returns its index; or nullopt (and a failure naming `what` and listing
+  // what came) after the deadline.
   template <typename Predicate>
   std::optional<std::size_t> WaitFor(Predicate wanted, const std::string& what,
                                      std::size_t from = 0,
                                      Millis deadline = kDeadline) {
-    for (std::size_t i = from; i < received_.size(); ++i) {
-      if (wanted(received_[i])) return i;
-    }
     const auto until = Clock::now() + deadline;
-    while (Clock::now() < until) {
-      pollfd ready{fd_, POLLIN, 0};
-      const auto left = std::chrono::duration_cast<Millis>(until - Clock::now());
-      if (poll(&ready, 1, static_cast<int>(std::max<long>(left.count(), 1))) <=
-          0) {
-        continue;
+    while (true) {
+      const std::vector<Notification> seen = received();
+      for (std::size_t i = from; i < seen.size(); ++i) {
+        if (wanted(seen[i])) return i;
       }
-      char buffer[4096];
-      const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
-      if (n <= 0) continue;
-      received_.push_back({std::string(buffer, static_cast<std::size_t>(n))});
-      if (wanted(received_.back())) return received_.size() - 1;
+      if (Clock::now() > until) break;
+      std::this_thread::sleep_for(Millis(5));
     }
     ADD_FAILURE() << "no notification " << what << "; received:\n" << Dump();
     return std::nullopt;
   }
 
-  const std::vector<Notification>& received() const { return received_; }
+  std::vector<Notification> received() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return received_;
+  }
 
   std::string Dump() const {
     std::string dump;
-    for (const Notification& n : received_) dump += "  [" + n.text + "]\n";
+    for (const Notification& n : received()) dump += "  [" + n.text + "]\n";
     return dump;
   }
 
  private:
+  void Read() {
+    while (!stop_) {
+      pollfd ready{fd_, POLLIN, 0};
+      if (poll(&ready, 1, 20) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) continue;
+      std::lock_guard<std::mutex> lock(mutex_);
+      received_.push_back({std::string(buffer, static_cast<std::size_t>(n))});
+    }
+  }
+
   std::string path_;
   int fd_ = -1;
+  std::atomic<bool> stop_ = false;
+  mutable std::mutex mutex_;
   std::vector<Notification> received_;
+  std::thread reader_;
 };
 
 bool IsReady(const Notification& n) { return n.Has("READY=1"); }
@@ -162,15 +182,16 @@ TEST(ServiceManager, NotifiesReadyStatusWatchdogReloadingAndStoppingInOrder) {
   // READY=1 comes once every worker is up, not when workerd is.
   auto ready = systemd.WaitFor(IsReady, "READY=1");
   ASSERT_TRUE(ready);
-  EXPECT_EQ(systemd.received()[*ready].Value("STATUS"),
+  EXPECT_EQ(systemd.received().at(*ready).Value("STATUS"),
             "web 2/2 ready, jobs 1/1 running")
       << systemd.Dump();
   for (std::size_t i = 0; i < *ready; ++i) {
-    EXPECT_FALSE(systemd.received()[i].Has("RELOADING=1")) << systemd.Dump();
+    EXPECT_FALSE(systemd.received().at(i).Has("RELOADING=1")) << systemd.Dump();
   }
   // Before it, the status line followed the start.
+  const std::vector<Notification> until_ready = systemd.received();
   EXPECT_TRUE(std::any_of(
-      systemd.received().begin(), systemd.received().begin() + *ready,
+      until_ready.begin(), until_ready.begin() + static_cast<long>(*ready),
       [](const Notification& n) {
         return n.Value("STATUS").value_or("").find("web 0/2 ready") == 0;
       }))
@@ -193,13 +214,13 @@ TEST(ServiceManager, NotifiesReadyStatusWatchdogReloadingAndStoppingInOrder) {
       "RELOADING=1", *watchdog + 1);
   ASSERT_TRUE(reloading);
   const std::string stamp =
-      systemd.received()[*reloading].Value("MONOTONIC_USEC").value_or("0");
+      systemd.received().at(*reloading).Value("MONOTONIC_USEC").value_or("0");
   EXPECT_GE(std::stoull(stamp), before) << systemd.Dump();
   EXPECT_LE(std::stoull(stamp), after) << systemd.Dump();
   auto reloaded = systemd.WaitFor(IsReady, "READY=1 after the reload",
                                   *reloading + 1);
   ASSERT_TRUE(reloaded);
-  EXPECT_EQ(systemd.received()[*reloaded].Value("STATUS"),
+  EXPECT_EQ(systemd.received().at(*reloaded).Value("STATUS"),
             "web 2/2 ready, jobs 3/3 running")
       << systemd.Dump();
 
@@ -213,7 +234,7 @@ TEST(ServiceManager, NotifiesReadyStatusWatchdogReloadingAndStoppingInOrder) {
       [](const Notification& n) { return n.Has("STOPPING=1"); }, "STOPPING=1",
       *reloaded + 1);
   ASSERT_TRUE(stopping);
-  EXPECT_EQ(systemd.received()[*stopping].Value("STATUS"),
+  EXPECT_EQ(systemd.received().at(*stopping).Value("STATUS"),
             "stopping: 5 workers left")
       << systemd.Dump();
   EXPECT_EQ(daemon.WaitForExit(), 0);
@@ -223,8 +244,9 @@ TEST(ServiceManager, NotifiesReadyStatusWatchdogReloadingAndStoppingInOrder) {
         return n.Value("STATUS") == "stopping: 0 workers left";
       },
       "the last worker's stop in STATUS", *stopping);
-  for (std::size_t i = *stopping; i < systemd.received().size(); ++i) {
-    EXPECT_FALSE(IsReady(systemd.received()[i])) << systemd.Dump();
+  const std::vector<Notification> all = systemd.received();
+  for (std::size_t i = *stopping; i < all.size(); ++i) {
+    EXPECT_FALSE(IsReady(all[i])) << systemd.Dump();
   }
 }
 
@@ -244,7 +266,7 @@ backoff = { initial = "10s", max = "10s" }
   ASSERT_TRUE(daemon.Start());
   auto ready = systemd.WaitFor(IsReady, "READY=1");
   ASSERT_TRUE(ready);
-  EXPECT_EQ(systemd.received()[*ready].Value("STATUS"),
+  EXPECT_EQ(systemd.received().at(*ready).Value("STATUS"),
             "web 1/1 running, broken 0/1 running (1 backoff)")
       << systemd.Dump();
 }
@@ -266,7 +288,7 @@ TEST(ServiceManager, AReloadThatChangesNothingIsReadyAtOnce) {
   auto again = systemd.WaitFor(IsReady, "READY=1 after the failed reload",
                                *reloading + 1);
   ASSERT_TRUE(again);
-  EXPECT_EQ(systemd.received()[*again].Value("STATUS"),
+  EXPECT_EQ(systemd.received().at(*again).Value("STATUS"),
             "web 2/2 ready, jobs 1/1 running")
       << systemd.Dump();
   ASSERT_TRUE(daemon.WaitForLog("nothing was changed"));
@@ -298,7 +320,7 @@ TEST(ServiceManager, ACannotStartReasonIsTheStatus) {
       [](const Notification& n) { return n.Value("STATUS").has_value(); },
       "STATUS=");
   ASSERT_TRUE(status);
-  const std::string text = *systemd.received()[*status].Value("STATUS");
+  const std::string text = *systemd.received().at(*status).Value("STATUS");
   EXPECT_EQ(text.rfind("cannot run: ", 0), 0u) << text;
   EXPECT_NE(text.find("Address already in use"), std::string::npos) << text;
   for (const Notification& n : systemd.received()) {
