@@ -148,7 +148,8 @@ unsigned long long MonotonicMicros() {
 }
 
 // web says READY=1 itself; jobs is ready once it stayed up start_period.
-constexpr const char* kTwoPrograms = R"toml(
+std::string TwoPrograms(int jobs = 1) {
+  return R"toml(
 [program.web]
 command = ["@WORKER@", "--ready-after", "300"]
 workers = 2
@@ -157,22 +158,12 @@ ready = "notify"
 [program.jobs]
 command = ["@WORKER@"]
 start_period = "200ms"
-)toml";
-
-constexpr const char* kTwoProgramsScaled = R"toml(
-[program.web]
-command = ["@WORKER@", "--ready-after", "300"]
-workers = 2
-ready = "notify"
-
-[program.jobs]
-command = ["@WORKER@"]
-workers = 3
-start_period = "200ms"
-)toml";
+workers = )toml" +
+         std::to_string(jobs) + "\n";
+}
 
 TEST(ServiceManager, NotifiesReadyStatusWatchdogReloadingAndStoppingInOrder) {
-  Daemon daemon(kTwoPrograms);
+  Daemon daemon(TwoPrograms());
   NotifyListener systemd(daemon.Path("notify"));
   daemon.AddEnvironment(systemd.Assignment());
   // Pinged at about a third of it: several pings within a second.
@@ -204,7 +195,7 @@ TEST(ServiceManager, NotifiesReadyStatusWatchdogReloadingAndStoppingInOrder) {
 
   // A reload: RELOADING=1 stamped with CLOCK_MONOTONIC, then READY=1 once
   // the third jobs worker is up.
-  daemon.RewriteConfig(kTwoProgramsScaled);
+  daemon.RewriteConfig(TwoPrograms(3));
   const unsigned long long before = MonotonicMicros();
   CommandResult reload = daemon.RunCtl({"reload"});
   const unsigned long long after = MonotonicMicros();
@@ -272,7 +263,7 @@ backoff = { initial = "10s", max = "10s" }
 }
 
 TEST(ServiceManager, AReloadThatChangesNothingIsReadyAtOnce) {
-  Daemon daemon(kTwoPrograms);
+  Daemon daemon(TwoPrograms());
   NotifyListener systemd(daemon.Path("notify"));
   daemon.AddEnvironment(systemd.Assignment());
   ASSERT_TRUE(daemon.Start());
