@@ -9,6 +9,7 @@
 #include "ctl/invocation.h"
 #include "ctl/run.h"
 #include "proto/exit_codes.h"
+#include "proto/version.h"
 
 namespace {
 
@@ -58,6 +59,10 @@ int main(int argc, char** argv) {
   // after the subcommand (`workerctl status --json`).
   app.fallthrough();
   app.require_subcommand(1);
+  // workerctl's own version, without a daemon; `version` asks workerd too.
+  app.set_version_flag("--version",
+                       std::string("workerctl ") + workerd::proto::Version(),
+                       "Print workerctl's version and exit");
   app.footer(kFooter);
   app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
     std::string what = e.what();
@@ -79,7 +84,7 @@ int main(int argc, char** argv) {
   CLI::Option* socket_option = app.add_option(
       "-s,--socket", socket,
       "Control socket of workerd (default: $WORKERD_SOCKET, else the "
-      "default path of workerd)");
+      "default path of workerd, else /run/workerd/control.sock)");
   socket_option->type_name("PATH");
   app.add_flag("--json", invocation.json,
                "Print workerd's answer as JSON instead of text");

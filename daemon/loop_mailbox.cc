@@ -35,9 +35,10 @@ void LoopMailbox::Post(std::function<void()> work) {
   }
   if (was_empty) {
     const std::uint64_t one = 1;
-    // Only EAGAIN can fail here (the counter is full), and then the loop
-    // is woken already.
-    (void)::write(wakeup_.Get(), &one, sizeof one);
+    if (::write(wakeup_.Get(), &one, sizeof one) < 0) {
+      // Only EAGAIN can fail here (the counter is full), and then the
+      // loop is woken already.
+    }
   }
 }
 

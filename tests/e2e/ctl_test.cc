@@ -156,6 +156,12 @@ TEST(Ctl, VersionOfBothSides) {
   CommandResult own = RunProgram({kWorkerdPath, "--version"});
   EXPECT_EQ(own.exit_code, 0);
   EXPECT_EQ(own.out, "workerd " + version + "\n");
+
+  // workerctl's own, with no daemon asked (the socket does not exist).
+  CommandResult ctl_own =
+      RunProgram({kWorkerctlPath, "-s", daemon.Path("nothing.sock"), "--version"});
+  EXPECT_EQ(ctl_own.exit_code, 0) << ctl_own.err;
+  EXPECT_EQ(ctl_own.out, "workerctl " + version + "\n");
 }
 
 TEST(Ctl, RestartReplacesEveryWorkerAndWaitsUntilReady) {
