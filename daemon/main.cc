@@ -8,8 +8,8 @@
 
 #include <cstdio>
 #include <cstring>
-#include <memory>
 #include <exception>
+#include <memory>
 #include <string>
 
 #include "daemon/config.h"

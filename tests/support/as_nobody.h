@@ -1,13 +1,21 @@
-// Runs a check as the unprivileged user `nobody`, in a forked child, so that
-// tests of "permission denied" paths hold even when the suite runs as root.
+// Runs a check as the unprivileged user `nobody`, on a thread of its own,
+// so that tests of "permission denied" paths hold even when the suite runs
+// as root.
+//
+// A thread, not a forked child: the test process may have other threads
+// (a fake control server's), and a child forked from it may only make
+// async-signal-safe calls, where the check allocates and logs. Linux keeps
+// credentials per thread; the raw system calls change only the calling
+// thread's (glibc's setuid() would change every thread's), and the thread
+// ends with them.
 #pragma once
 
-#include <grp.h>
-#include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <functional>
 #include <string>
+#include <thread>
 
 namespace workerd::testing {
 
@@ -15,30 +23,16 @@ namespace workerd::testing {
 // root); "could not drop privileges" when that failed.
 inline std::string AsNobody(const std::function<std::string()>& attempt) {
   if (::geteuid() != 0) return attempt();
-  int fds[2];
-  if (::pipe(fds) != 0) return "pipe failed";
-  pid_t child = ::fork();
-  if (child < 0) return "fork failed";
-  if (child == 0) {
-    ::close(fds[0]);
-    std::string text = "could not drop privileges";
-    if (::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 &&
-        ::setuid(65534) == 0) {
+  constexpr long kNobody = 65534;
+  std::string text = "could not drop privileges";
+  std::thread nobody([&] {
+    if (::syscall(SYS_setgroups, 0L, nullptr) == 0 &&
+        ::syscall(SYS_setresgid, kNobody, kNobody, kNobody) == 0 &&
+        ::syscall(SYS_setresuid, kNobody, kNobody, kNobody) == 0) {
       text = attempt();
     }
-    ssize_t ignored = ::write(fds[1], text.data(), text.size());
-    (void)ignored;
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  std::string text;
-  char buffer[512];
-  ssize_t n;
-  while ((n = ::read(fds[0], buffer, sizeof(buffer))) > 0) {
-    text.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
-  ::waitpid(child, nullptr, 0);
+  });
+  nobody.join();
   return text;
 }
 
