@@ -55,11 +55,10 @@ int CountWorkers(const Config& config) {
 
 // Logs why workerd cannot run and, under systemd, puts it in the unit's
 // status line too, where `systemctl status` shows it.
-int CannotRun(ServiceNotifier* service, const std::string& error,
-              int status = proto::kDaemonFailure) {
+int CannotRun(ServiceNotifier* service, const std::string& error) {
   spdlog::error("{}", error);
   if (service != nullptr) service->Status("cannot run: " + error);
-  return status;
+  return proto::kDaemonFailure;
 }
 
 int Run(const std::string& config_path, bool check_only, bool dev) {

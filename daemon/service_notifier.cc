@@ -1,10 +1,10 @@
 #include "daemon/service_notifier.h"
 
 #include <systemd/sd-daemon.h>
-#include <time.h>
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <map>
 
@@ -60,19 +60,19 @@ std::string ProgramSummary(const Program& program) {
 std::string StatusSummary(const std::vector<std::unique_ptr<Program>>& programs,
                           std::size_t max_length) {
   if (programs.empty()) return "no programs";
-  std::string summary;
-  for (std::size_t i = 0; i < programs.size(); ++i) {
-    std::string part = ProgramSummary(*programs[i]);
-    const std::size_t left = programs.size() - i - 1;
-    const std::string more =
-        left == 0 ? "" : fmt::format(", +{} more", left);
-    const std::size_t needed =
-        summary.size() + (summary.empty() ? 0 : 2) + part.size();
-    if (!summary.empty() && needed + more.size() > max_length) {
-      summary += fmt::format(", +{} more", programs.size() - i);
-      break;
+  auto more = [](std::size_t count) {
+    return count == 0 ? std::string() : fmt::format(", +{} more", count);
+  };
+  // The first program always shows; each next one only if it and the
+  // "+N more" for those after it still fit.
+  std::string summary = ProgramSummary(*programs.front());
+  for (std::size_t i = 1; i < programs.size(); ++i) {
+    const std::string part = ", " + ProgramSummary(*programs[i]);
+    if (summary.size() + part.size() + more(programs.size() - i - 1).size() >
+        max_length) {
+      return summary + more(programs.size() - i);
     }
-    summary += (summary.empty() ? "" : ", ") + part;
+    summary += part;
   }
   return summary;
 }
@@ -109,10 +109,10 @@ void ServiceNotifier::Ready(std::string_view status) {
 }
 
 void ServiceNotifier::Reloading(std::string_view status) {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  const auto usec = static_cast<unsigned long long>(now.tv_sec) * 1000000ULL +
-                    static_cast<unsigned long long>(now.tv_nsec) / 1000ULL;
+  // steady_clock is CLOCK_MONOTONIC on Linux, the clock systemd reads.
+  const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch())
+                        .count();
   Deliver(fmt::format("RELOADING=1\nMONOTONIC_USEC={}\n", usec), status);
 }
 

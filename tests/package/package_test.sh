@@ -159,16 +159,17 @@ ok "Depends: $(sed -n 's/^Depends: //p' "$control/control")"
 # --- Running the binaries ---------------------------------------------------
 
 step "the extracted binaries"
-out=$("$root/usr/sbin/workerd" --version) ||
-  fail "workerd --version failed: $out"
-[ "$out" = "workerd $project_version" ] ||
-  fail "workerd --version printed \"$out\", expected \"workerd $project_version\""
-ok "workerd --version: $out"
-out=$("$root/usr/bin/workerctl" --version) ||
-  fail "workerctl --version failed: $out"
-[ "$out" = "workerctl $project_version" ] ||
-  fail "workerctl --version printed \"$out\", expected \"workerctl $project_version\""
-ok "workerctl --version: $out"
+# check_version PATH: the binary runs and prints "NAME VERSION".
+check_version() {
+  local name out
+  name=$(basename "$1")
+  out=$("$root/$1" --version) || fail "$name --version failed: $out"
+  [ "$out" = "$name $project_version" ] ||
+    fail "$name --version printed \"$out\", expected \"$name $project_version\""
+  ok "$name --version: $out"
+}
+check_version usr/sbin/workerd
+check_version usr/bin/workerctl
 
 step "the workerd group (systemd-sysusers --root)"
 mkdir -p "$root/etc"
